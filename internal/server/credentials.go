@@ -1,0 +1,122 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/switchd/switchd/internal/store"
+	"github.com/switchd/switchd/sip"
+)
+
+// credentialCache serves digests to the registrar from memory. It is
+// emptied when the extensions table changes — also when the CLI changes it
+// directly in the database while the switch runs (see watchExtensions).
+type credentialCache struct {
+	st *store.Store
+	mu sync.RWMutex
+	m  map[string]credEntry
+}
+
+type credEntry struct {
+	c  sip.Credentials
+	ok bool
+}
+
+// maxCredEntries bounds the cache (unknown user names sprayed by an attacker are cached too).
+const maxCredEntries = 100_000
+
+var _ sip.CredentialStore = (*credentialCache)(nil)
+
+func newCredentialCache(st *store.Store) *credentialCache {
+	return &credentialCache{st: st, m: make(map[string]credEntry)}
+}
+
+// Credentials implements sip.CredentialStore.
+func (c *credentialCache) Credentials(ctx context.Context, user string) (sip.Credentials, error) {
+	c.mu.RLock()
+	e, hit := c.m[user]
+	c.mu.RUnlock()
+	if !hit {
+		ext, err := c.st.Extension(ctx, user)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return sip.Credentials{}, err
+		default:
+			e = credEntry{c: sip.Credentials{Realm: ext.Realm, HA1MD5: ext.HA1MD5, HA1SHA256: ext.HA1SHA256}, ok: true}
+		}
+		c.mu.Lock()
+		if len(c.m) >= maxCredEntries {
+			clear(c.m)
+		}
+		c.m[user] = e
+		c.mu.Unlock()
+	}
+	if !e.ok {
+		return sip.Credentials{}, sip.ErrUnknownUser
+	}
+	return e.c, nil
+}
+
+func (c *credentialCache) invalidate() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
+}
+
+// watchExtensions notices changes to the extensions table made by anyone
+// (API or CLI in another process): it drops cached digests and the bindings
+// of extensions that no longer exist.
+func (s *Server) watchExtensions(ctx context.Context, every time.Duration) {
+	w, err := s.store.WatchDataVersion(ctx)
+	if err != nil {
+		s.log.Error("extension_watch_failed", "error", err)
+		return
+	}
+	defer w.Close()
+	last, _ := s.store.ExtensionsFingerprint(ctx)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		changed, err := w.Changed(ctx)
+		if err != nil || !changed {
+			continue
+		}
+		fp, err := s.store.ExtensionsFingerprint(ctx)
+		if err != nil || fp == last {
+			continue
+		}
+		last = fp
+		s.extensionsChanged(ctx)
+	}
+}
+
+// extensionsChanged drops cached digests and purges bindings of removed extensions.
+func (s *Server) extensionsChanged(ctx context.Context) {
+	s.creds.invalidate()
+	exts, err := s.store.Extensions(ctx)
+	if err != nil {
+		s.log.Error("extension_reload_failed", "error", err)
+		return
+	}
+	exist := make(map[string]bool, len(exts))
+	for _, e := range exts {
+		exist[e.Number] = true
+	}
+	table := s.sip.Registrar().Table()
+	seen := map[string]bool{}
+	for _, b := range table.All() {
+		if !exist[b.AOR] && !seen[b.AOR] {
+			seen[b.AOR] = true
+			s.sip.Registrar().LogChanges(table.Purge(b.AOR))
+		}
+	}
+	s.log.Info("extensions_reloaded", "extensions", len(exts))
+}

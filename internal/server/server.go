@@ -1,0 +1,197 @@
+// Package server wires switchd together: it builds every component from
+// the configuration, connects them, and runs them until the context ends.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/switchd/switchd/internal/accounts"
+	"github.com/switchd/switchd/internal/store"
+	"github.com/switchd/switchd/sip"
+	"github.com/switchd/switchd/web"
+)
+
+// Version is set at build time (-ldflags "-X …/internal/server.Version=…").
+var Version = "0.1.0-dev"
+
+// Server is a running switchd.
+type Server struct {
+	cfg      *Config
+	log      *slog.Logger
+	now      func() time.Time
+	store    *store.Store
+	writer   *store.RegistrationWriter
+	creds    *credentialCache
+	accounts *accounts.Service
+	sip      *sip.Server
+	httpLn   net.Listener
+	http     *http.Server
+	metrics  *prometheus.Registry
+}
+
+// Option adjusts New.
+type Option func(*Server)
+
+// WithClock replaces time.Now (tests).
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// New opens the database and every socket; Run serves. On error nothing is left open.
+func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ *Server, err error) {
+	s := &Server{cfg: cfg, log: log, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	defer func() {
+		if err != nil {
+			s.closeAll()
+		}
+	}()
+	if s.store, err = store.Open(ctx, cfg.DBPath(), store.Options{Logger: log, Now: s.now}); err != nil {
+		return nil, err
+	}
+	if err = s.ensureAdminToken(ctx); err != nil {
+		return nil, err
+	}
+	s.accounts = accounts.New(s.store, cfg.SIP.Realm)
+	s.metrics = prometheus.NewRegistry()
+	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	s.writer = s.store.NewRegistrationWriter(50 * time.Millisecond)
+	table := sip.NewBindingTable(cfg.SIP.MaxContactsPerAOR, s.persistBinding)
+	if err = s.restoreBindings(ctx, table); err != nil {
+		return nil, err
+	}
+	guard := sip.NewGuard(cfg.SIP.Ban)
+	s.creds = newCredentialCache(s.store)
+	sipLog := log.With("component", "sip")
+	auth, err := sip.NewAuthenticator(cfg.SIP, s.creds, guard, s.now, sipLog)
+	if err != nil {
+		return nil, err
+	}
+	serverName := "switchd/" + Version
+	registrar := sip.NewRegistrar(cfg.SIP, auth, table, s.now, sipLog, serverName)
+	s.sip, err = sip.NewServer(cfg.SIP, sip.ServerOptions{
+		Registrar: registrar, Guard: guard, Metrics: sip.NewMetrics(s.metrics),
+		Logger: sipLog, Now: s.now, UserAgent: serverName,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchd_sip_registrations", Help: "Current registrar bindings."},
+			func() float64 { return float64(table.Len()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchd_sip_banned_sources", Help: "Source addresses banned now."},
+			func() float64 { return float64(len(guard.Bans(s.now()))) }),
+	)
+	if err = s.sip.Listen(); err != nil {
+		return nil, err
+	}
+	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
+		s.sip.Close()
+		return nil, fmt.Errorf("http: listen %s: %w", cfg.HTTP.Listen, err)
+	}
+	s.http = &http.Server{
+		Handler: web.NewHandler(cfg.HTTP, web.Deps{
+			Tokens: tokenChecker{s.store}, Live: live{s.sip, s.now}, Extensions: extensionAdmin{s},
+			Gatherer: s.metrics, Logger: log.With("component", "http"),
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	return s, nil
+}
+
+// SIPAddrs returns the bound SIP addresses.
+func (s *Server) SIPAddrs() []string { return s.sip.Addrs() }
+
+// HTTPAddr returns the bound HTTP address.
+func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
+
+// Run serves until ctx is done, then shuts down in order: stop taking
+// requests, flush pending writes, close the database.
+func (s *Server) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if err := s.sip.Run(ctx); err != nil {
+			errc <- err
+			cancel()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := s.http.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+			cancel()
+		}
+	}()
+	go func() { defer wg.Done(); s.watchExtensions(ctx, time.Second) }()
+	s.log.Info("switchd_started", "version", Version, "http", s.HTTPAddr(), "database", s.store.Path(),
+		"registrations", s.sip.Registrar().Table().Len())
+
+	<-ctx.Done()
+	shutdownCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer done()
+	_ = s.http.Shutdown(shutdownCtx)
+	wg.Wait()
+	s.closeAll()
+	s.log.Info("switchd_stopped")
+	close(errc)
+	var errs []error
+	for err := range errc {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) closeAll() {
+	if s.writer != nil {
+		s.writer.Close()
+		s.writer = nil
+	}
+	if s.httpLn != nil && s.http == nil {
+		s.httpLn.Close()
+	}
+	if s.store != nil {
+		if err := s.store.Close(); err != nil {
+			s.log.Error("store_close_failed", "error", err)
+		}
+		s.store = nil
+	}
+}
+
+// ensureAdminToken creates the first API token on a new database and
+// writes it, readable by the owner only, where the CLI looks for it.
+func (s *Server) ensureAdminToken(ctx context.Context) error {
+	n, err := s.store.TokenCount(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	secret, err := store.NewTokenSecret()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(s.cfg.TokenPath(), []byte(secret+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write admin token: %w", err)
+	}
+	if err := s.store.CreateToken(ctx, "admin", "admin", secret); err != nil {
+		return err
+	}
+	s.log.Info("admin_token_created", "file", s.cfg.TokenPath())
+	return nil
+}
