@@ -1,6 +1,6 @@
 module github.com/switchd/switchd
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/emiago/sipgo v1.7.2

@@ -28,8 +28,10 @@ type Config struct {
 	// MaxContactsPerAOR bounds the bindings of one extension. Default 10.
 	MaxContactsPerAOR int `yaml:"max_contacts_per_aor"`
 	// AuthAlgorithms are offered in this order in challenges (RFC 8760 §2.4:
-	// most preferred first); "MD5" and "SHA-256". Default [MD5, SHA-256]:
-	// many deployed phones only read the first challenge and only know MD5.
+	// most preferred first); "MD5" and "SHA-256". Default [MD5]: phones on
+	// older SIP stacks reject a challenge set that names an algorithm they
+	// do not know (baresip 1.0 fails with ENOSYS when SHA-256 is offered), so
+	// SHA-256 is opt-in: [SHA-256, MD5] once every phone supports RFC 8760.
 	AuthAlgorithms []string `yaml:"auth_algorithms"`
 	// NonceTTL is how long a digest nonce stays fresh; an older one is
 	// answered with stale=true. Default 5m.
@@ -66,7 +68,7 @@ func DefaultConfig() Config {
 		RegisterMaxExpires:     3600,
 		RegisterDefaultExpires: 3600,
 		MaxContactsPerAOR:      10,
-		AuthAlgorithms:         []string{"MD5", "SHA-256"},
+		AuthAlgorithms:         []string{"MD5"},
 		NonceTTL:               config.Duration(5 * time.Minute),
 		QualifyInterval:        config.Duration(60 * time.Second),
 		UDPReceiveBuffer:       4 << 20,
@@ -74,6 +76,7 @@ func DefaultConfig() Config {
 			MaxFailures: 10,
 			FindTime:    config.Duration(60 * time.Second),
 			BanTime:     config.Duration(10 * time.Minute),
+			Allow:       []string{},
 		},
 	}
 }

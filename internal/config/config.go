@@ -172,6 +172,21 @@ func typeProblem(file, msg string) Problem {
 	return p
 }
 
+// Locate fills in the file and line of problems found outside Decode (for
+// example by checking the file against the database), from the document data.
+func Locate(file string, data []byte, problems []Problem) {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return
+	}
+	for i := range problems {
+		problems[i].File = file
+		if problems[i].Line == 0 {
+			problems[i].Line = LineOf(&root, problems[i].Path)
+		}
+	}
+}
+
 // LineOf returns the line of the key or item at path ("a.b[2].c") in the
 // document, or of the deepest ancestor that exists; 0 for an empty document.
 func LineOf(root *yaml.Node, path string) int {

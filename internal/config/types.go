@@ -19,11 +19,11 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // UnmarshalYAML accepts a duration string.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: a duration must be a string such as \"30s\"", n.Line)
+		return lineError(n, "a duration must be a string such as \"30s\"")
 	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (use e.g. \"30s\", \"5m\")", n.Line, n.Value)
+		return lineError(n, fmt.Sprintf("%q is not a duration (use e.g. \"30s\", \"5m\")", n.Value))
 	}
 	*d = Duration(v)
 	return nil
@@ -43,7 +43,7 @@ func (r *PortRange) UnmarshalYAML(n *yaml.Node) error {
 	a, err1 := strconv.Atoi(strings.TrimSpace(lo))
 	b, err2 := strconv.Atoi(strings.TrimSpace(hi))
 	if n.Kind != yaml.ScalarNode || !ok || err1 != nil || err2 != nil {
-		return fmt.Errorf("line %d: %q is not a port range (use e.g. \"10000-20000\")", n.Line, n.Value)
+		return lineError(n, fmt.Sprintf("%q is not a port range (use e.g. \"10000-20000\")", n.Value))
 	}
 	r.Min, r.Max = a, b
 	return nil
@@ -62,4 +62,10 @@ func (r PortRange) Validate() []Problem {
 		ps.Add("", "port range %s must satisfy 1 ≤ min ≤ max ≤ 65535", r)
 	}
 	return ps.List()
+}
+
+// lineError reports a bad value as a *yaml.TypeError, so the decoder goes
+// on and every problem of the file is reported at once.
+func lineError(n *yaml.Node, msg string) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", n.Line, msg)}}
 }

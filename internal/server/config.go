@@ -113,8 +113,12 @@ func Check(ctx context.Context, path string) (*Config, []config.Problem, error) 
 	if cerr != nil {
 		problems = cerr.Problems
 	}
-	problems = append(problems, checkStore(ctx, cfg, file)...)
-	return cfg, problems, nil
+	dbProblems := checkStore(ctx, cfg, file)
+	if path != "" {
+		data, _ := os.ReadFile(path)
+		config.Locate(path, data, dbProblems)
+	}
+	return cfg, append(problems, dbProblems...), nil
 }
 
 // checkStore compares the file with the database it points at.

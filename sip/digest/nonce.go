@@ -92,3 +92,9 @@ func (n *Nonces) mac(ts, out []byte) {
 	var sum [sha256.Size]byte
 	copy(out, m.Sum(sum[:0]))
 }
+
+// NewNoncesWithKey returns a nonce issuer with a given secret (tests, or
+// several servers sharing nonces).
+func NewNoncesWithKey(key [32]byte, ttl time.Duration) *Nonces {
+	return &Nonces{key: key, ttl: ttl}
+}
