@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	gosip "github.com/emiago/sipgo/sip"
@@ -28,6 +29,7 @@ type Registrar struct {
 	now                                func() time.Time
 	log                                *slog.Logger
 	serverName                         string
+	lastDate                           atomic.Pointer[formattedDate]
 }
 
 // NewRegistrar returns a registrar for the section cfg (already validated).
@@ -83,21 +85,21 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request, src Source
 
 	// Steps 5–6: the contacts and their expiries.
 	headerExpires := -1
-	if h := req.GetHeader("Expires"); h != nil {
-		v, err := strconv.ParseUint(strings.TrimSpace(h.Value()), 10, 32)
+	if h := firstHeader(req, "Expires"); h != nil {
+		v, err := parseDeltaSeconds(h.Value())
 		if err != nil {
 			return r.reply(req, gosip.StatusBadRequest, "Bad Expires header")
 		}
-		headerExpires = int(min(v, 1<<31-1))
+		headerExpires = v
 	}
 	upd := Update{
 		AOR: aor, CallID: callID.Value(), CSeq: cseq.SeqNo,
 		Source: src.Addr, Transport: src.Transport, Local: src.Local,
 	}
-	if ua := req.GetHeader("User-Agent"); ua != nil {
+	if ua := firstHeader(req, "User-Agent"); ua != nil {
 		upd.UserAgent = truncate(ua.Value(), 128)
 	}
-	contacts := req.GetHeaders("Contact")
+	contacts := headersNamed(req, "Contact")
 	for _, h := range contacts {
 		c, ok := h.(*gosip.ContactHeader)
 		if !ok {
@@ -115,11 +117,11 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request, src Source
 		}
 		expires := headerExpires
 		if v, ok := c.Params.Get("expires"); ok {
-			n, err := strconv.ParseUint(v, 10, 32)
+			n, err := parseDeltaSeconds(v)
 			if err != nil {
 				return r.reply(req, gosip.StatusBadRequest, "Bad expires parameter in Contact")
 			}
-			expires = int(min(n, 1<<31-1))
+			expires = n
 		}
 		if expires < 0 {
 			expires = r.defExpires
@@ -148,7 +150,7 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request, src Source
 		case cu.Instance != "":
 			cu.Key = cu.Instance
 		default:
-			cu.Key = canonicalContact(&c.Address)
+			cu.Key = canonicalContact(&c.Address, cu.Contact)
 		}
 		upd.Contacts = append(upd.Contacts, cu)
 	}
@@ -185,8 +187,24 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request, src Source
 		}
 		res.AppendHeader(gosip.NewHeader("Contact", v))
 	}
-	res.AppendHeader(gosip.NewHeader("Date", now.UTC().Format(time.RFC1123)))
+	res.AppendHeader(gosip.NewHeader("Date", r.date(now)))
 	return res
+}
+
+// date formats now for the Date header (RFC 3261 §20.17), once per second.
+func (r *Registrar) date(now time.Time) string {
+	sec := now.Unix()
+	if d := r.lastDate.Load(); d != nil && d.sec == sec {
+		return d.s
+	}
+	d := &formattedDate{sec: sec, s: now.UTC().Format(time.RFC1123)}
+	r.lastDate.Store(d)
+	return d.s
+}
+
+type formattedDate struct {
+	sec int64
+	s   string
 }
 
 func (r *Registrar) logChanges(changes []Change) {
@@ -210,18 +228,40 @@ func (r *Registrar) LogChanges(changes []Change) { r.logChanges(changes) }
 
 // canonicalContact is the comparison form of a contact URI (RFC 3261
 // §19.1.4, simplified): scheme, user and host case-folded where the RFC
-// says they compare case-insensitively.
-func canonicalContact(u *gosip.Uri) string {
+// says they compare case-insensitively. formatted is u.String().
+func canonicalContact(u *gosip.Uri, formatted string) string {
+	host, scheme := strings.ToLower(u.Host), strings.ToLower(u.Scheme)
+	if host == u.Host && scheme == u.Scheme {
+		return formatted // already canonical
+	}
 	c := *u
-	c.Host = strings.ToLower(c.Host)
-	c.Scheme = strings.ToLower(c.Scheme)
+	c.Host, c.Scheme = host, scheme
 	return c.String()
+}
+
+// parseDeltaSeconds parses delta-seconds (RFC 3261 §25.1: 1*DIGIT, any
+// length); values past 2³¹−1 are capped as §20.19 allows.
+func parseDeltaSeconds(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, strconv.ErrSyntax
+	}
+	n := 0
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return 0, strconv.ErrSyntax
+		}
+		if n < 1<<31-1 {
+			n = min(n*10+int(c-'0'), 1<<31-1)
+		}
+	}
+	return n, nil
 }
 
 // requiredOptions returns the option tags of Require headers (RFC 3261 §20.32).
 func requiredOptions(req *gosip.Request) []string {
 	var tags []string
-	for _, h := range req.GetHeaders("Require") {
+	for _, h := range headersNamed(req, "Require") {
 		for _, t := range strings.Split(h.Value(), ",") {
 			if t = strings.TrimSpace(t); t != "" {
 				tags = append(tags, t)
@@ -229,6 +269,50 @@ func requiredOptions(req *gosip.Request) []string {
 		}
 	}
 	return tags
+}
+
+// firstHeader returns req's first header called name, or nil. Names compare
+// ASCII-case-insensitively, as sipgo's GetHeader does, but without
+// allocating a lower-case copy of every header name on the way.
+func firstHeader(req *gosip.Request, name string) gosip.Header {
+	for _, h := range req.Headers() {
+		if equalFoldASCII(h.Name(), name) {
+			return h
+		}
+	}
+	return nil
+}
+
+// headersNamed returns req's headers called name, in order (as sipgo's
+// GetHeaders, without its allocations).
+func headersNamed(req *gosip.Request, name string) []gosip.Header {
+	var out []gosip.Header
+	for _, h := range req.Headers() {
+		if equalFoldASCII(h.Name(), name) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// equalFoldASCII reports whether a and b are equal under ASCII case folding.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func truncate(s string, n int) string {

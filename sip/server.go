@@ -36,9 +36,11 @@ type Server struct {
 	log       *slog.Logger
 	now       func() time.Time
 
-	ua     *sipgo.UserAgent
-	srv    *sipgo.Server
-	parser *gosip.Parser
+	ua      *sipgo.UserAgent
+	srv     *sipgo.Server
+	client  *sipgo.Client
+	parser  *gosip.Parser
+	dialogs *dialogTable
 
 	udp   map[string]*net.UDPConn // by local address
 	tcp   []net.Listener
@@ -82,7 +84,12 @@ func NewServer(cfg Config, o ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sip: server: %w", err)
 	}
-	s.ua, s.srv = ua, srv
+	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(o.Logger))
+	if err != nil {
+		return nil, fmt.Errorf("sip: client: %w", err)
+	}
+	s.ua, s.srv, s.client = ua, srv, client
+	s.dialogs = newDialogTable()
 	srv.OnRegister(s.onTx)
 	srv.OnOptions(s.onTx)
 	s.qual = newQualifier(s, cfg.QualifyInterval.D())
@@ -243,6 +250,11 @@ func (s *Server) readFilter(info gosip.TransportReadProps, data []byte) ([]byte,
 		return data, nil
 	}
 	switch {
+	case !looksLikeSIP(data):
+		// Not a SIP start line: drop it here rather than let the parser log
+		// attacker-controlled bytes at error level for every datagram.
+		s.metrics.drop("not_sip")
+		return nil, nil
 	case bytes.HasPrefix(data, prefixRegister), bytes.HasPrefix(data, prefixOptions):
 	case bytes.HasPrefix(data, prefixResponse) && bytes.Contains(data, qualifyBranchPrefix):
 		s.qual.onResponse(data, s.parser)
@@ -260,6 +272,11 @@ func (s *Server) readFilter(info gosip.TransportReadProps, data []byte) ([]byte,
 	if !ok {
 		return nil, nil
 	}
+	if req.Via() == nil {
+		// Nowhere to send a response (RFC 3261 §18.2.2); never answer to the packet source blindly.
+		s.metrics.drop("no_via")
+		return nil, nil
+	}
 	if req.Method == gosip.OPTIONS && inDialog(req) {
 		return data, nil // in-dialog OPTIONS belongs to the dialog layer
 	}
@@ -272,6 +289,27 @@ func (s *Server) readFilter(info gosip.TransportReadProps, data []byte) ([]byte,
 		s.writeUDP(conn, res, responseAddr(req, src))
 	}
 	return nil, nil
+}
+
+// looksLikeSIP reports whether data starts like a SIP request line
+// ("METHOD sip:…" / "METHOD sips:…" / "METHOD tel:…") or a status line. Keep-alive CRLFs
+// are not SIP either.
+func looksLikeSIP(data []byte) bool {
+	if bytes.HasPrefix(data, prefixResponse) {
+		return true
+	}
+	sp := bytes.IndexByte(data, ' ')
+	if sp <= 0 || sp > 16 {
+		return false
+	}
+	for _, c := range data[:sp] {
+		if (c < 'A' || c > 'Z') && c != '-' {
+			return false
+		}
+	}
+	rest := data[sp+1:]
+	return bytes.HasPrefix(rest, []byte("sip:")) || bytes.HasPrefix(rest, []byte("sips:")) ||
+		bytes.HasPrefix(rest, []byte("tel:")) || bytes.HasPrefix(rest, []byte("SIP:"))
 }
 
 // onTx handles REGISTER/OPTIONS that came through sipgo's transaction layer (TCP, in-dialog).

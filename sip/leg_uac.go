@@ -1,0 +1,176 @@
+package sip
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sync"
+
+	gosip "github.com/emiago/sipgo/sip"
+)
+
+// uacLeg is one outbound INVITE branch: switchd calls a registered contact
+// as a UAC (RFC 3261 §13.2). Several branches fork to the contacts of one
+// extension; the first 2xx wins.
+type uacLeg struct {
+	srv     *Server
+	binding Binding
+	invite  *gosip.Request
+	tx      gosip.ClientTransaction
+	dlg     *dialogState
+	inbox   chan dialogRequest
+
+	mu  sync.Mutex
+	ack *gosip.Request // our ACK for the 2xx, re-sent on 2xx retransmissions
+}
+
+// outboundCall describes the INVITE the B2BUA sends to a callee.
+type outboundCall struct {
+	fromUser, fromName string // caller ID presented (RFC 3261 From, RFC 3325 P-Asserted-Identity)
+	toUser             string
+	domain             string
+	sdp                []byte
+}
+
+func (s *Server) newUACLeg(b Binding, oc outboundCall, inbox chan dialogRequest) (*uacLeg, error) {
+	target, err := parseURI(b.Contact)
+	if err != nil {
+		return nil, fmt.Errorf("contact %q: %w", b.Contact, err)
+	}
+	transport := "UDP"
+	if b.Transport == "tcp" {
+		transport = "TCP"
+	}
+	laddr := s.laddrFor(transport, b.Local, b.Source)
+	host, port := s.hostFor(laddr, transport, b.Source)
+	d := &dialogState{
+		callID:       newCallID(host),
+		localTag:     newTag(),
+		local:        gosip.Uri{Scheme: "sip", User: oc.fromUser, Host: oc.domain},
+		localName:    oc.fromName,
+		remote:       gosip.Uri{Scheme: "sip", User: oc.toUser, Host: oc.domain},
+		remoteTarget: target,
+		destination:  b.Source.String(),
+		transport:    transport,
+		laddr:        laddr,
+	}
+	_ = port
+	d.contact = s.contactTo(laddr, transport, b.Source)
+	req := d.newRequest(gosip.INVITE)
+	req.AppendHeader(gosip.NewHeader("P-Asserted-Identity", fmt.Sprintf(`"%s" <sip:%s@%s>`, oc.fromName, oc.fromUser, oc.domain)))
+	req.AppendHeader(gosip.NewHeader("Allow", allowedMethods))
+	req.AppendHeader(gosip.NewHeader("Supported", "timer"))
+	if oc.sdp != nil {
+		req.SetBody(oc.sdp)
+		req.AppendHeader(gosip.NewHeader("Content-Type", "application/sdp"))
+	}
+	return &uacLeg{srv: s, binding: b, invite: req, dlg: d, inbox: inbox}, nil
+}
+
+// start sends the INVITE.
+func (l *uacLeg) start(ctx context.Context) error {
+	tx, err := l.srv.send(ctx, l.invite)
+	if err != nil {
+		return err
+	}
+	l.tx = tx
+	tx.OnRetransmission(func(res *gosip.Response) {
+		if res.IsSuccess() {
+			l.mu.Lock()
+			ack := l.ack
+			l.mu.Unlock()
+			if ack != nil {
+				l.srv.client.WriteRequest(ack, noBuild)
+			}
+		}
+	})
+	return nil
+}
+
+// confirm records the dialog from a 2xx and sends the ACK (RFC 3261 §13.2.2.4).
+func (l *uacLeg) confirm(res *gosip.Response) error {
+	to := res.To()
+	if to == nil {
+		return fmt.Errorf("2xx without To")
+	}
+	l.dlg.remoteTag, _ = to.Params.Get("tag")
+	l.dlg.refreshTarget(res.Contact())
+	l.dlg.mu.Lock()
+	l.dlg.routeSet = routeSetFrom(res, true)
+	l.dlg.mu.Unlock()
+	ack := l.dlg.newRequest(gosip.ACK)
+	ack.CSeq().SeqNo = l.invite.CSeq().SeqNo
+	host, port := l.srv.hostFor(ack.Laddr, ack.Transport(), l.binding.Source)
+	via := &gosip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: ack.Transport(), Host: host, Port: port, Params: gosip.NewParams()}
+	via.Params.Add("branch", gosip.GenerateBranchN(16))
+	ack.PrependHeader(via)
+	ack.SetBody(nil)
+	l.mu.Lock()
+	l.ack = ack
+	l.mu.Unlock()
+	l.srv.dialogs.add(l.dlg.key(), l)
+	return l.srv.client.WriteRequest(ack, noBuild)
+}
+
+// cancel sends CANCEL for a pending INVITE (RFC 3261 §9.1): same Request-URI,
+// Call-ID, From, To, CSeq number and top Via as the INVITE.
+func (l *uacLeg) cancel(ctx context.Context) {
+	inv := l.invite
+	req := gosip.NewRequest(gosip.CANCEL, *inv.Recipient.Clone())
+	req.AppendHeader(gosip.HeaderClone(inv.Via()))
+	req.AppendHeader(gosip.HeaderClone(inv.From()))
+	req.AppendHeader(gosip.HeaderClone(inv.To()))
+	req.AppendHeader(gosip.HeaderClone(inv.CallID()))
+	req.AppendHeader(&gosip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: gosip.CANCEL})
+	mf := gosip.MaxForwardsHeader(70)
+	req.AppendHeader(&mf)
+	for _, h := range inv.GetHeaders("Route") {
+		req.AppendHeader(gosip.HeaderClone(h))
+	}
+	req.SetTransport(inv.Transport())
+	req.SetDestination(inv.Destination())
+	req.Laddr = inv.Laddr
+	req.SetBody(nil)
+	tx, err := l.srv.send(ctx, req)
+	if err != nil {
+		l.srv.log.Debug("cancel_failed", "error", err)
+		return
+	}
+	go func() {
+		defer tx.Terminate()
+		select {
+		case <-tx.Responses():
+		case <-tx.Done():
+		case <-ctx.Done():
+		}
+	}()
+}
+
+// bye ends an established branch.
+func (l *uacLeg) bye(ctx context.Context) error {
+	defer l.srv.dialogs.remove(l.dlg.key())
+	return l.srv.requestInDialog(ctx, l.dlg, gosip.BYE, nil)
+}
+
+// onAck implements dialogPeer (ACKs for our re-INVITE 2xx answers from the callee).
+func (l *uacLeg) onAck(req *gosip.Request) {
+	select {
+	case l.inbox <- dialogRequest{req: req, from: sideCallee}:
+	default:
+	}
+}
+
+// onRequest implements dialogPeer: in-dialog requests from the callee.
+func (l *uacLeg) onRequest(req *gosip.Request, tx gosip.ServerTransaction) {
+	deliver(l.dlg, l.inbox, sideCallee, req, tx)
+}
+
+func (l *uacLeg) close() { l.srv.dialogs.remove(l.dlg.key()) }
+
+func parseURI(s string) (gosip.Uri, error) {
+	var u gosip.Uri
+	err := gosip.ParseUri(s, &u)
+	return u, err
+}
+
+var _ = netip.AddrPort{}
