@@ -115,7 +115,7 @@ func (a *Authenticator) check(ctx context.Context, req *gosip.Request, src Sourc
 		headerName, challenge = "Proxy-Authorization", authOutcome{status: gosip.StatusProxyAuthRequired, reason: "Proxy Authentication Required"}
 	}
 	var creds *digest.Credentials
-	for _, h := range req.GetHeaders(headerName) {
+	for _, h := range headersNamed(req, headerName) {
 		c, err := digest.ParseCredentials(h.Value())
 		if err != nil {
 			a.fail(src, "malformed_credentials", "", err)

@@ -3,7 +3,9 @@ package sip
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -164,6 +166,7 @@ func (t *BindingTable) Apply(u Update, now time.Time) ([]Change, []Binding, erro
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	set := t.byAOR[u.AOR]
+	before := len(set)
 
 	// Step 7: Call-ID/CSeq ordering, checked for every affected binding first.
 	check := func(b *Binding) (retransmit bool, err error) {
@@ -248,7 +251,7 @@ func (t *BindingTable) Apply(u Update, now time.Time) ([]Change, []Binding, erro
 	if len(set) == 0 {
 		delete(t.byAOR, u.AOR)
 	}
-	t.recount()
+	t.count += len(set) - before // only this AOR changed: no walk over every AOR per REGISTER
 	for _, c := range changes {
 		t.sink(c)
 	}
@@ -280,7 +283,7 @@ func (t *BindingTable) Expire(now time.Time) []Change {
 		}
 	}
 	if len(changes) > 0 {
-		t.recount()
+		t.count -= len(changes)
 		for _, c := range changes {
 			t.sink(c)
 		}
@@ -297,7 +300,7 @@ func (t *BindingTable) Purge(aor string) []Change {
 		changes = append(changes, Change{Op: OpPurge, Binding: *b})
 	}
 	delete(t.byAOR, aor)
-	t.recount()
+	t.count -= len(changes)
 	for _, c := range changes {
 		t.sink(c)
 	}
@@ -384,6 +387,8 @@ func sortedBindings(set map[string]*Binding) []Binding {
 	for _, b := range set {
 		out = append(out, *b)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Contact < out[j].Contact })
+	if len(out) > 1 {
+		slices.SortFunc(out, func(a, b Binding) int { return strings.Compare(a.Contact, b.Contact) })
+	}
 	return out
 }

@@ -40,6 +40,11 @@ type Config struct {
 	// to check they are alive and keep NAT bindings open (and once at
 	// start-up for bindings restored from the database). 0 disables. Default 60s.
 	QualifyInterval config.Duration `yaml:"qualify_interval"`
+	// RingTimeout is how long a call rings before the caller gets 480. Default 60s.
+	RingTimeout config.Duration `yaml:"ring_timeout"`
+	// DrainTimeout is how long a shutdown (SIGTERM) lets active calls
+	// finish, refusing new ones with 503, before it hangs them up. Default 30s.
+	DrainTimeout config.Duration `yaml:"drain_timeout"`
 	// UDPReceiveBuffer is the kernel receive buffer per UDP socket, in bytes.
 	// Default 4194304 (4 MiB): bursts overflow smaller buffers first.
 	UDPReceiveBuffer int `yaml:"udp_receive_buffer"`
@@ -72,6 +77,8 @@ func DefaultConfig() Config {
 		NonceTTL:               config.Duration(5 * time.Minute),
 		QualifyInterval:        config.Duration(60 * time.Second),
 		UDPReceiveBuffer:       4 << 20,
+		RingTimeout:            config.Duration(60 * time.Second),
+		DrainTimeout:           config.Duration(30 * time.Second),
 		Ban: BanConfig{
 			MaxFailures: 10,
 			FindTime:    config.Duration(60 * time.Second),
@@ -171,6 +178,12 @@ func (c *Config) Validate() []config.Problem {
 	}
 	if c.QualifyInterval.D() < 0 || (c.QualifyInterval.D() > 0 && c.QualifyInterval.D() < time.Second) {
 		ps.Add("qualify_interval", "must be 0 (off) or at least 1s (got %s)", c.QualifyInterval.D())
+	}
+	if c.RingTimeout.D() < time.Second {
+		ps.Add("ring_timeout", "must be at least 1s (got %s)", c.RingTimeout.D())
+	}
+	if c.DrainTimeout.D() < 0 {
+		ps.Add("drain_timeout", "must not be negative")
 	}
 	if c.UDPReceiveBuffer < 0 {
 		ps.Add("udp_receive_buffer", "must not be negative")

@@ -19,6 +19,9 @@ type dialogState struct {
 	remote    gosip.Uri // peer's URI (To of our requests)
 
 	localCSeq atomic.Uint32
+	// pendingOut is set while we have an INVITE outstanding on the dialog;
+	// an INVITE from the peer meanwhile is glare (RFC 3261 §14.2: 491).
+	pendingOut atomic.Bool
 
 	mu           sync.Mutex
 	remoteCSeq   uint32

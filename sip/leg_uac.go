@@ -3,7 +3,6 @@ package sip
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"sync"
 
 	gosip "github.com/emiago/sipgo/sip"
@@ -42,7 +41,7 @@ func (s *Server) newUACLeg(b Binding, oc outboundCall, inbox chan dialogRequest)
 		transport = "TCP"
 	}
 	laddr := s.laddrFor(transport, b.Local, b.Source)
-	host, port := s.hostFor(laddr, transport, b.Source)
+	host, _ := s.hostFor(laddr, transport, b.Source)
 	d := &dialogState{
 		callID:       newCallID(host),
 		localTag:     newTag(),
@@ -54,7 +53,6 @@ func (s *Server) newUACLeg(b Binding, oc outboundCall, inbox chan dialogRequest)
 		transport:    transport,
 		laddr:        laddr,
 	}
-	_ = port
 	d.contact = s.contactTo(laddr, transport, b.Source)
 	req := d.newRequest(gosip.INVITE)
 	req.AppendHeader(gosip.NewHeader("P-Asserted-Identity", fmt.Sprintf(`"%s" <sip:%s@%s>`, oc.fromName, oc.fromUser, oc.domain)))
@@ -172,5 +170,3 @@ func parseURI(s string) (gosip.Uri, error) {
 	err := gosip.ParseUri(s, &u)
 	return u, err
 }
-
-var _ = netip.AddrPort{}

@@ -28,6 +28,7 @@ type uasLeg struct {
 	mu        sync.Mutex
 	finalSent bool
 	lastSDP   []byte
+	ack       *gosip.Request // the ACK of our 2xx (it carries the answer to an offer in the 2xx)
 }
 
 // dialogRequest is one in-dialog request delivered to the call goroutine.
@@ -173,10 +174,25 @@ func (l *uasLeg) answer(ctx context.Context, sdp []byte) error {
 
 var errNoAck = errors.New("no ACK for 200 OK")
 
+// ackBody is the body of the ACK for our 2xx.
+func (l *uasLeg) ackBody() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ack == nil {
+		return nil
+	}
+	return l.ack.Body()
+}
+
 // onAck implements dialogPeer.
 func (l *uasLeg) onAck(req *gosip.Request) {
 	if cseq := req.CSeq(); cseq != nil && cseq.SeqNo == l.invite.CSeq().SeqNo {
-		l.ackOne.Do(func() { close(l.acked) })
+		l.ackOne.Do(func() {
+			l.mu.Lock()
+			l.ack = req
+			l.mu.Unlock()
+			close(l.acked)
+		})
 		return
 	}
 	l.deliverAck(req)
@@ -197,6 +213,11 @@ func (l *uasLeg) onRequest(req *gosip.Request, tx gosip.ServerTransaction) {
 // deliver checks CSeq order and hands an in-dialog request to the call
 // goroutine, or answers it at once when the call cannot take it.
 func deliver(d *dialogState, inbox chan dialogRequest, side legSide, req *gosip.Request, tx gosip.ServerTransaction) {
+	if req.Method == gosip.INVITE && d.pendingOut.Load() {
+		res := gosip.NewResponseFromRequest(req, 491, "Request Pending", nil)
+		tx.Respond(res)
+		return
+	}
 	if !d.checkRemoteCSeq(req.CSeq().SeqNo) {
 		tx.Respond(gosip.NewResponseFromRequest(req, 500, "CSeq out of order", nil))
 		return

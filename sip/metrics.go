@@ -13,8 +13,15 @@ type Metrics struct {
 	responses *prometheus.CounterVec
 	dropped   *prometheus.CounterVec
 
-	mu    sync.RWMutex
-	cache map[string]prometheus.Counter // method+code → child, to keep label hashing off the hot path
+	mu        sync.RWMutex
+	cache     map[string]prometheus.Counter // method or drop reason → child, to keep label hashing off the hot path
+	respCache map[respKey]prometheus.Counter
+}
+
+// respKey identifies a responses counter without formatting the code.
+type respKey struct {
+	method string
+	code   int
 }
 
 // NewMetrics registers the SIP metrics with reg.
@@ -29,7 +36,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchd_sip_dropped_total", Help: "SIP messages dropped without an answer, by reason.",
 		}, []string{"reason"}),
-		cache: make(map[string]prometheus.Counter),
+		cache:     make(map[string]prometheus.Counter),
+		respCache: make(map[respKey]prometheus.Counter),
 	}
 	reg.MustRegister(m.requests, m.responses, m.dropped)
 	return m
@@ -56,8 +64,20 @@ func (m *Metrics) request(method string) {
 }
 
 func (m *Metrics) response(method string, code int) {
-	cs := strconv.Itoa(code)
-	m.counter(m.responses, method+" "+cs, method, cs).Inc()
+	k := respKey{method, code}
+	m.mu.RLock()
+	c, ok := m.respCache[k]
+	m.mu.RUnlock()
+	if !ok {
+		cs := strconv.Itoa(code)
+		c = m.responses.WithLabelValues(method, cs)
+		m.mu.Lock()
+		if len(m.respCache) < 1024 { // methods and codes from the wire are bounded by this
+			m.respCache[k] = c
+		}
+		m.mu.Unlock()
+	}
+	c.Inc()
 }
 
 func (m *Metrics) drop(reason string) {

@@ -18,7 +18,7 @@ import (
 )
 
 // allowedMethods is the Allow header of our OPTIONS answers.
-const allowedMethods = "REGISTER, OPTIONS"
+const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO"
 
 // Server is switchd's SIP front: it owns the listening sockets, answers
 // REGISTER and out-of-dialog OPTIONS, and keeps registered phones qualified.
@@ -42,6 +42,9 @@ type Server struct {
 	parser  *gosip.Parser
 	dialogs *dialogTable
 
+	b2b   *B2BUA
+	calls callSet
+
 	udp   map[string]*net.UDPConn // by local address
 	tcp   []net.Listener
 	qual  *qualifier
@@ -57,6 +60,8 @@ type ServerOptions struct {
 	Logger    *slog.Logger
 	Now       func() time.Time
 	UserAgent string // Server/User-Agent header value
+	// B2BUA enables calls; nil leaves INVITE unanswered by a call handler (503).
+	B2BUA *B2BUA
 }
 
 // NewServer builds a server for cfg; Listen opens its sockets.
@@ -91,7 +96,17 @@ func NewServer(cfg Config, o ServerOptions) (*Server, error) {
 	s.ua, s.srv, s.client = ua, srv, client
 	s.dialogs = newDialogTable()
 	srv.OnRegister(s.onTx)
-	srv.OnOptions(s.onTx)
+	srv.OnOptions(s.onOptionsTx)
+	srv.OnInvite(s.onInvite)
+	srv.OnAck(s.onAckRequest)
+	srv.OnBye(s.onDialogRequest)
+	srv.OnUpdate(s.onDialogRequest)
+	srv.OnInfo(s.onDialogRequest)
+	srv.OnCancel(func(req *gosip.Request, tx gosip.ServerTransaction) {
+		// A CANCEL matching no INVITE transaction (RFC 3261 §9.2).
+		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+	})
+	s.b2b = o.B2BUA
 	s.qual = newQualifier(s, cfg.QualifyInterval.D())
 	return s, nil
 }
@@ -310,6 +325,16 @@ func looksLikeSIP(data []byte) bool {
 	rest := data[sp+1:]
 	return bytes.HasPrefix(rest, []byte("sip:")) || bytes.HasPrefix(rest, []byte("sips:")) ||
 		bytes.HasPrefix(rest, []byte("tel:")) || bytes.HasPrefix(rest, []byte("SIP:"))
+}
+
+// onOptionsTx answers OPTIONS from the transaction layer: in-dialog ones go
+// to their call, the rest are keep-alives.
+func (s *Server) onOptionsTx(req *gosip.Request, tx gosip.ServerTransaction) {
+	if inDialog(req) && s.dialogs.lookup(req) != nil {
+		s.onDialogRequest(req, tx)
+		return
+	}
+	s.onTx(req, tx)
 }
 
 // onTx handles REGISTER/OPTIONS that came through sipgo's transaction layer (TCP, in-dialog).

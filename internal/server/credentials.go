@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchd/switchd/call"
 	"github.com/switchd/switchd/internal/store"
 	"github.com/switchd/switchd/sip"
 )
@@ -20,14 +21,18 @@ type credentialCache struct {
 }
 
 type credEntry struct {
-	c  sip.Credentials
-	ok bool
+	c    sip.Credentials
+	name string
+	ok   bool
 }
 
 // maxCredEntries bounds the cache (unknown user names sprayed by an attacker are cached too).
 const maxCredEntries = 100_000
 
-var _ sip.CredentialStore = (*credentialCache)(nil)
+var (
+	_ sip.CredentialStore = (*credentialCache)(nil)
+	_ sip.Directory       = (*credentialCache)(nil)
+)
 
 func newCredentialCache(st *store.Store) *credentialCache {
 	return &credentialCache{st: st, m: make(map[string]credEntry)}
@@ -35,6 +40,23 @@ func newCredentialCache(st *store.Store) *credentialCache {
 
 // Credentials implements sip.CredentialStore.
 func (c *credentialCache) Credentials(ctx context.Context, user string) (sip.Credentials, error) {
+	e, err := c.entry(ctx, user)
+	if err != nil {
+		return sip.Credentials{}, err
+	}
+	return e.c, nil
+}
+
+// Extension implements sip.Directory.
+func (c *credentialCache) Extension(ctx context.Context, number string) (call.Party, error) {
+	e, err := c.entry(ctx, number)
+	if err != nil {
+		return call.Party{}, err
+	}
+	return call.Party{Number: number, Name: e.name}, nil
+}
+
+func (c *credentialCache) entry(ctx context.Context, user string) (credEntry, error) {
 	c.mu.RLock()
 	e, hit := c.m[user]
 	c.mu.RUnlock()
@@ -43,9 +65,9 @@ func (c *credentialCache) Credentials(ctx context.Context, user string) (sip.Cre
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
-			return sip.Credentials{}, err
+			return credEntry{}, err
 		default:
-			e = credEntry{c: sip.Credentials{Realm: ext.Realm, HA1MD5: ext.HA1MD5, HA1SHA256: ext.HA1SHA256}, ok: true}
+			e = credEntry{c: sip.Credentials{Realm: ext.Realm, HA1MD5: ext.HA1MD5, HA1SHA256: ext.HA1SHA256}, name: ext.Name, ok: true}
 		}
 		c.mu.Lock()
 		if len(c.m) >= maxCredEntries {
@@ -55,9 +77,9 @@ func (c *credentialCache) Credentials(ctx context.Context, user string) (sip.Cre
 		c.mu.Unlock()
 	}
 	if !e.ok {
-		return sip.Credentials{}, sip.ErrUnknownUser
+		return credEntry{}, sip.ErrUnknownUser
 	}
-	return e.c, nil
+	return e, nil
 }
 
 func (c *credentialCache) invalidate() {

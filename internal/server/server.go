@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
@@ -16,8 +17,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/switchd/switchd/call"
 	"github.com/switchd/switchd/internal/accounts"
 	"github.com/switchd/switchd/internal/store"
+	"github.com/switchd/switchd/media"
 	"github.com/switchd/switchd/sip"
 	"github.com/switchd/switchd/web"
 )
@@ -35,6 +38,8 @@ type Server struct {
 	creds    *credentialCache
 	accounts *accounts.Service
 	sip      *sip.Server
+	media    *media.Engine
+	bus      *call.Bus
 	httpLn   net.Listener
 	http     *http.Server
 	metrics  *prometheus.Registry
@@ -81,9 +86,18 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	}
 	serverName := "switchd/" + Version
 	registrar := sip.NewRegistrar(cfg.SIP, auth, table, s.now, sipLog, serverName)
+	if s.media, err = media.NewEngine(cfg.Media, log.With("component", "media")); err != nil {
+		return nil, err
+	}
+	s.bus = call.NewBus(call.WithClock(s.now))
+	advertise, _ := netip.ParseAddr(cfg.Media.AdvertiseAddress)
 	s.sip, err = sip.NewServer(cfg.SIP, sip.ServerOptions{
 		Registrar: registrar, Guard: guard, Metrics: sip.NewMetrics(s.metrics),
 		Logger: sipLog, Now: s.now, UserAgent: serverName,
+		B2BUA: &sip.B2BUA{
+			Media: s.media, Events: s.bus, Directory: s.creds,
+			RingTimeout: cfg.SIP.RingTimeout.D(), RTPTimeout: cfg.Media.RTPTimeout.D(), Advertise: advertise,
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -123,13 +137,23 @@ func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
 func (s *Server) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// SIP and media outlive ctx by the drain: calls in progress may finish.
+	sipCtx, stopSIP := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSIP()
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
-	wg.Add(3)
+	errc := make(chan error, 3)
+	wg.Add(4)
 	go func() {
 		defer wg.Done()
-		if err := s.sip.Run(ctx); err != nil {
+		if err := s.sip.Run(sipCtx); err != nil {
 			errc <- err
+			cancel()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := s.media.Run(sipCtx); err != nil {
+			errc <- fmt.Errorf("media: %w", err)
 			cancel()
 		}
 	}()
@@ -145,6 +169,13 @@ func (s *Server) Run(ctx context.Context) error {
 		"registrations", s.sip.Registrar().Table().Len())
 
 	<-ctx.Done()
+	if n := s.sip.ActiveCalls(); n > 0 {
+		s.log.Info("draining_calls", "active", n, "timeout", s.cfg.SIP.DrainTimeout.D().String())
+	}
+	drainCtx, drained := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.SIP.DrainTimeout.D())
+	s.sip.Drain(drainCtx)
+	drained()
+	stopSIP()
 	shutdownCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer done()
 	_ = s.http.Shutdown(shutdownCtx)
@@ -160,6 +191,10 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 func (s *Server) closeAll() {
+	if s.media != nil {
+		s.media.Close()
+		s.media = nil
+	}
 	if s.writer != nil {
 		s.writer.Close()
 		s.writer = nil

@@ -114,6 +114,25 @@ func eachParam(s string, fn func(k, v string)) error {
 		var val string
 		if i < len(s) && s[i] == '"' {
 			i++
+			// Most quoted values have no escapes: take them as a substring.
+			start, plain := i, true
+			for i < len(s) && s[i] != '"' {
+				if s[i] == '\\' {
+					plain = false
+					break
+				}
+				i++
+			}
+			if plain {
+				if i >= len(s) {
+					return fmt.Errorf("%w: unterminated quoted value for %s", ErrMalformed, key)
+				}
+				val = s[start:i]
+				i++
+				fn(key, val)
+				continue
+			}
+			i = start
 			var b strings.Builder
 			closed := false
 			for i < len(s) {

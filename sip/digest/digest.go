@@ -13,7 +13,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"strings"
 )
 
@@ -52,13 +51,6 @@ func ParseAlgorithm(s string) (Algorithm, error) {
 	}
 }
 
-func (a Algorithm) newHash() hash.Hash {
-	if a == SHA256 {
-		return sha256.New()
-	}
-	return md5.New()
-}
-
 // Errors returned by this package.
 var (
 	ErrUnsupportedAlgorithm = errors.New("digest: unsupported algorithm")
@@ -67,15 +59,31 @@ var (
 
 // H returns the lowercase hex digest of the colon-joined parts.
 func (a Algorithm) H(parts ...string) string {
-	h := a.newHash()
+	var buf [256]byte
+	msg := buf[:0]
 	for i, p := range parts {
 		if i > 0 {
-			h.Write([]byte{':'})
+			msg = append(msg, ':')
 		}
-		h.Write([]byte(p))
+		msg = append(msg, p...)
 	}
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	var out [hexLen]byte
+	return string(a.appendHex(out[:0], msg))
+}
+
+// hexLen is the longest hex digest (SHA-256).
+const hexLen = 2 * sha256.Size
+
+// appendHex appends the lowercase hex digest of msg to dst. Digests are
+// computed on the stack: the request path runs three per authenticated
+// request.
+func (a Algorithm) appendHex(dst, msg []byte) []byte {
+	if a == SHA256 {
+		sum := sha256.Sum256(msg)
+		return hex.AppendEncode(dst, sum[:])
+	}
+	sum := md5.Sum(msg)
+	return hex.AppendEncode(dst, sum[:])
 }
 
 // HA1 computes H(username:realm:password) (RFC 2617 §3.2.2.2).
@@ -86,16 +94,56 @@ func HA1(a Algorithm, username, realm, password string) string {
 // Response computes the expected request-digest for credentials c, given the
 // stored HA1 and the request method (RFC 2617 §3.2.2.1, RFC 7616 §3.4.1).
 func Response(a Algorithm, ha1, method string, c *Credentials) string {
-	ha2 := a.H(method, c.URI)
-	if c.QOP == "" {
-		return a.H(ha1, c.Nonce, ha2)
+	var out [hexLen]byte
+	return string(appendResponse(out[:0], a, ha1, method, c))
+}
+
+// appendResponse appends the request-digest of Response to dst.
+func appendResponse(dst []byte, a Algorithm, ha1, method string, c *Credentials) []byte {
+	var buf [512]byte
+	msg := append(buf[:0], method...)
+	msg = append(msg, ':')
+	msg = append(msg, c.URI...)
+	var ha2 [hexLen]byte
+	h2 := a.appendHex(ha2[:0], msg)
+
+	msg = append(buf[:0], ha1...)
+	msg = append(msg, ':')
+	msg = append(msg, c.Nonce...)
+	if c.QOP != "" {
+		msg = append(msg, ':')
+		msg = append(msg, c.NC...)
+		msg = append(msg, ':')
+		msg = append(msg, c.CNonce...)
+		msg = append(msg, ':')
+		msg = append(msg, c.QOP...)
 	}
-	return a.H(ha1, c.Nonce, c.NC, c.CNonce, c.QOP, ha2)
+	msg = append(msg, ':')
+	msg = append(msg, h2...)
+	return a.appendHex(dst, msg)
 }
 
 // Verify reports whether c carries the right response for ha1 and method.
-// The comparison is constant-time.
+// The response compares case-insensitively; the comparison is constant-time.
 func Verify(ha1, method string, c *Credentials) bool {
-	want := Response(c.Algorithm, ha1, method, c)
-	return subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(c.Response))) == 1
+	var out [hexLen]byte
+	want := appendResponse(out[:0], c.Algorithm, ha1, method, c)
+	// A hex digest is ASCII, and no non-ASCII character lowercases to a
+	// hex digit: a response of another length, or with a non-ASCII byte,
+	// cannot match.
+	if len(c.Response) != len(want) {
+		return false
+	}
+	var got [hexLen]byte
+	for i := 0; i < len(want); i++ {
+		ch := c.Response[i]
+		if ch >= 0x80 {
+			return false
+		}
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		got[i] = ch
+	}
+	return subtle.ConstantTimeCompare(want, got[:len(want)]) == 1
 }

@@ -1,0 +1,55 @@
+package call
+
+import "time"
+
+// EventType names what happened. It is a string rather than a closed
+// enumeration so that the processing packages (acd, ivr) can declare their
+// own types ("queue_joined") on the same bus; the call life-cycle types are
+// below. Names are snake_case.
+type EventType string
+
+// Call life-cycle event types, one per State change (see Call.Transition),
+// plus media reports.
+const (
+	EventCallCreated    EventType = "call_created"     // → StateCreated
+	EventCallRinging    EventType = "call_ringing"     // → StateRinging
+	EventCallEarlyMedia EventType = "call_early_media" // → StateEarlyMedia
+	EventCallAnswered   EventType = "call_answered"    // → StateAnswered (first answer)
+	EventCallHeld       EventType = "call_held"        // Answered → Held
+	EventCallResumed    EventType = "call_resumed"     // Held → Answered
+	EventCallEnded      EventType = "call_ended"       // → StateEnded; Cause and HangupSide set
+	EventCallMedia      EventType = "call_media"       // codecs negotiated or a quality report; state unchanged
+)
+
+// Keys of Event.Data for media facts. The A leg is the caller's, the B leg
+// the callee's; quality is what the switch measured receiving from that leg
+// (RFC 3550 §6.4.1 cumulative packets lost and interarrival jitter). Values
+// are decimal strings. call_ended carries the final values; call_answered
+// and call_media may carry codecs.
+const (
+	DataCodecA       = "codec_a"        // e.g. "PCMU"
+	DataCodecB       = "codec_b"        //
+	DataPacketsLostA = "a_packets_lost" // integer
+	DataJitterMSA    = "a_jitter_ms"    // milliseconds, decimal
+	DataPacketsLostB = "b_packets_lost" //
+	DataJitterMSB    = "b_jitter_ms"    //
+)
+
+// Event is one state change on the bus. Seq and Time are assigned by
+// Bus.Publish: Seq strictly increases (1, 2, 3…) for the life of the bus,
+// and Time never decreases along it. An event is immutable once published:
+// subscribers share it, and must not modify Data.
+type Event struct {
+	Seq        uint64            `json:"seq"`
+	Time       time.Time         `json:"time"`
+	Type       EventType         `json:"type"`
+	CallID     ID                `json:"call_id,omitempty"`
+	Medium     Medium            `json:"medium,omitzero"`
+	Direction  Direction         `json:"direction,omitzero"`
+	State      State             `json:"state,omitzero"`
+	Cause      Cause             `json:"cause,omitzero"`
+	HangupSide Side              `json:"hangup_side,omitzero"`
+	Caller     Party             `json:"caller,omitzero"`
+	Callee     Party             `json:"callee,omitzero"`
+	Data       map[string]string `json:"data,omitempty"`
+}

@@ -1,0 +1,235 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gosip "github.com/emiago/sipgo/sip"
+
+	"github.com/switchd/switchd/call"
+	"github.com/switchd/switchd/media"
+)
+
+// CallEvents receives the call events the B2BUA publishes (the call.Bus).
+type CallEvents interface {
+	Publish(call.Event) call.Event
+}
+
+// Directory answers who an extension is (for caller ID), and whether it exists.
+type Directory interface {
+	// Extension returns the party of an extension number; ErrUnknownUser if none.
+	Extension(ctx context.Context, number string) (call.Party, error)
+}
+
+// B2BUA holds what the call side of the Server needs. A nil B2BUA (no media
+// engine) leaves INVITE unanswered by handlers (405 from sipgo).
+type B2BUA struct {
+	Media       *media.Engine
+	Events      CallEvents
+	Directory   Directory
+	RingTimeout time.Duration // no answer → 480 to the caller
+	RTPTimeout  time.Duration // no RTP on an answered, not held call → BYE both
+	Advertise   netip.Addr    // media address for SDP; invalid = the local address routing to each phone
+}
+
+// calls tracks live calls for shutdown and leak checks.
+type callSet struct {
+	mu    sync.Mutex
+	m     map[*b2bCall]struct{}
+	wg    sync.WaitGroup
+	drain atomic.Bool
+}
+
+func (c *callSet) add(bc *b2bCall) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.drain.Load() {
+		return false
+	}
+	if c.m == nil {
+		c.m = make(map[*b2bCall]struct{})
+	}
+	c.m[bc] = struct{}{}
+	c.wg.Add(1)
+	return true
+}
+
+func (c *callSet) remove(bc *b2bCall) {
+	c.mu.Lock()
+	delete(c.m, bc)
+	c.mu.Unlock()
+	c.wg.Done()
+}
+
+// ActiveCalls returns how many calls are in progress.
+func (s *Server) ActiveCalls() int {
+	s.calls.mu.Lock()
+	defer s.calls.mu.Unlock()
+	return len(s.calls.m)
+}
+
+// Drain stops taking new calls (they get 503) and waits until the active
+// ones end or ctx is done; then it hangs up the rest with cause shutdown and
+// waits for their teardown.
+func (s *Server) Drain(ctx context.Context) {
+	s.calls.drain.Store(true)
+	done := make(chan struct{})
+	go func() { s.calls.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	s.calls.mu.Lock()
+	for bc := range s.calls.m {
+		bc.hangup(call.CauseShutdown)
+	}
+	s.calls.mu.Unlock()
+	<-done
+}
+
+// onInvite handles every INVITE: in-dialog ones (re-INVITE) go to their
+// call; a new one becomes a call owned by this goroutine until it ends.
+func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
+	if inDialog(req) {
+		s.onDialogRequest(req, tx)
+		return
+	}
+	src, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return
+	}
+	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+	if s.guard.Banned(src.Addr(), s.now()) {
+		s.metrics.drop("banned")
+		return
+	}
+	s.metrics.request("INVITE")
+	// RFC 3261 §8.2.6.1: 100 Trying at once, hop by hop; never relayed.
+	s.respond(tx, req, 100, "Trying")
+	if s.b2b == nil {
+		s.respond(tx, req, 503, "Calls not enabled")
+		return
+	}
+	if bad := unsupportedRequire(req); len(bad) > 0 {
+		s.respond(tx, req, 420, "Bad Extension", gosip.NewHeader("Unsupported", joinTags(bad)))
+		return
+	}
+	if s.calls.drain.Load() {
+		s.respond(tx, req, 503, "Service Unavailable (shutting down)", gosip.NewHeader("Retry-After", "30"))
+		return
+	}
+	ctx := context.Background()
+	srcInfo := Source{Addr: src, Transport: lower(req.Transport())}
+	user, challenge := s.registrar.auth.Authenticate(ctx, req, srcInfo, true)
+	if challenge != nil {
+		s.metrics.response("INVITE", int(challenge.StatusCode))
+		tx.Respond(challenge)
+		return
+	}
+	caller, err := s.b2b.Directory.Extension(ctx, user)
+	if err != nil {
+		s.respond(tx, req, 403, "Forbidden")
+		return
+	}
+	calleeNum := req.Recipient.User
+	if calleeNum == "" {
+		s.respond(tx, req, 404, "Not Found")
+		return
+	}
+	callee, err := s.b2b.Directory.Extension(ctx, calleeNum)
+	if errors.Is(err, ErrUnknownUser) {
+		s.respond(tx, req, 404, "Not Found")
+		return
+	}
+	if err != nil {
+		s.respond(tx, req, 500, "Directory unavailable")
+		return
+	}
+	bindings := s.registrar.Table().Lookup(calleeNum)
+	if len(bindings) == 0 {
+		s.respond(tx, req, 480, "Temporarily Unavailable")
+		return
+	}
+	a, err := newUASLeg(s, req, tx, s.laddrFor(req.Transport(), "", src))
+	if err != nil {
+		s.respond(tx, req, 400, err.Error())
+		return
+	}
+	bc := &b2bCall{
+		s: s, id: call.NewID(s.now()), a: a, caller: caller, callee: callee, bindings: bindings,
+		src: src, inbox: a.inbox, end: make(chan call.Cause, 1),
+	}
+	bc.log = s.log.With("call_id", string(bc.id))
+	if !s.calls.add(bc) {
+		a.reject(503, "Service Unavailable (shutting down)")
+		return
+	}
+	defer s.calls.remove(bc)
+	bc.run()
+}
+
+// b2bCall is one two-party call: leg A (the caller, UAS) and leg B (the
+// winning branch towards the callee, UAC), media anchored in between. Its
+// run method is the call's only goroutine that changes its state.
+type b2bCall struct {
+	s        *Server
+	id       call.ID
+	log      *slog.Logger
+	a        *uasLeg
+	b        *uacLeg
+	caller   call.Party
+	callee   call.Party
+	bindings []Binding
+	src      netip.AddrPort
+
+	inbox chan dialogRequest // requests from both legs (B's branches share A's inbox)
+	end   chan call.Cause    // hangup requested from outside (shutdown, media timeout)
+
+	media    callMedia
+	answered bool
+	held     [3]bool // by legSide
+}
+
+// hangup asks the call goroutine to end the call (safe from any goroutine).
+func (c *b2bCall) hangup(cause call.Cause) {
+	select {
+	case c.end <- cause:
+	default:
+	}
+}
+
+func (c *b2bCall) publish(t call.EventType, mutate func(*call.Event)) {
+	e := call.Event{Type: t, CallID: c.id, Medium: call.MediumVoice, Direction: call.DirectionInternal,
+		Caller: c.caller, Callee: c.callee}
+	if mutate != nil {
+		mutate(&e)
+	}
+	c.s.b2b.Events.Publish(e)
+}
+
+func joinTags(tags []string) string {
+	out := ""
+	for i, t := range tags {
+		if i > 0 {
+			out += ", "
+		}
+		out += t
+	}
+	return out
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 32
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,317 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	gosip "github.com/emiago/sipgo/sip"
+
+	"github.com/switchd/switchd/call"
+	"github.com/switchd/switchd/media/sdp"
+)
+
+const causeMediaTimeout = call.CauseMediaTimeout
+
+// branchEvent is a response on one forked branch, or its end.
+type branchEvent struct {
+	leg  *uacLeg
+	res  *gosip.Response // nil when the transaction ended without a final response
+	done bool
+}
+
+// run drives the call from the caller's INVITE to the end. It is the only
+// goroutine that changes the call; everything else sends it messages.
+func (c *b2bCall) run() {
+	start := c.s.now()
+	c.publish(call.EventCallCreated, nil)
+	cause, side := c.setup()
+	if cause == call.CauseUnknown {
+		cause, side = c.connected()
+	}
+	c.teardown(cause, side, start)
+}
+
+// setup forks the call to the callee's contacts and answers the caller when
+// one of them answers. It returns CauseUnknown when the call is connected.
+func (c *b2bCall) setup() (call.Cause, call.Side) {
+	a := c.a
+	var aOffer *sdp.Session
+	if body := a.invite.Body(); len(body) > 0 {
+		off, err := sdp.Parse(body)
+		if err != nil {
+			a.reject(400, "Bad SDP")
+			return call.CauseNotAcceptable, call.SideCaller
+		}
+		if off.Audio() == nil {
+			a.reject(488, "Not Acceptable Here")
+			return call.CauseNotAcceptable, call.SideCaller
+		}
+		aOffer = off
+	}
+	if err := c.openMedia(); err != nil {
+		c.log.Error("media_unavailable", "error", err)
+		a.reject(503, "Media Resources Unavailable")
+		return call.CauseCongestion, call.SideSwitch
+	}
+
+	// Fork: one INVITE per registered contact (RFC 3261 §16.6-style, as a UAC each).
+	ctx, cancelBranches := context.WithCancel(context.Background())
+	defer cancelBranches()
+	events := make(chan branchEvent, 16)
+	live := map[*uacLeg]bool{}
+	for _, b := range c.bindings {
+		offer, err := c.calleeOffer(aOffer, b.Source.Addr())
+		if err != nil {
+			continue
+		}
+		leg, err := c.s.newUACLeg(b, outboundCall{fromUser: c.caller.Number, fromName: c.caller.Name,
+			toUser: c.callee.Number, domain: c.s.registrar.auth.Realm(), sdp: offer}, c.inbox)
+		if err != nil {
+			c.log.Warn("branch_failed", "contact", b.Contact, "error", err)
+			continue
+		}
+		if err := leg.start(ctx); err != nil {
+			c.log.Warn("branch_failed", "contact", b.Contact, "error", err)
+			continue
+		}
+		live[leg] = true
+		go readBranch(ctx, leg, events)
+	}
+	if len(live) == 0 {
+		a.reject(480, "Temporarily Unavailable")
+		return call.CauseUnavailable, call.SideSwitch
+	}
+	ring := time.NewTimer(c.s.b2b.RingTimeout)
+	defer ring.Stop()
+	ringing, early := false, false
+	best := 0 // best final response so far (RFC 3261 §16.7 step 6, simplified)
+	cancelAll := func(except *uacLeg) {
+		for leg := range live {
+			if leg != except {
+				leg.cancel(context.Background())
+			}
+		}
+	}
+
+	for {
+		select {
+		case ev := <-events:
+			leg := ev.leg
+			if ev.done || ev.res == nil {
+				delete(live, leg)
+			} else if res := ev.res; res.IsProvisional() {
+				if res.StatusCode == 100 {
+					continue
+				}
+				if res.StatusCode == 183 && len(res.Body()) > 0 && !early && aOffer != nil {
+					if err := c.earlyMedia(leg, res, aOffer); err != nil {
+						c.log.Warn("early_media_failed", "error", err)
+					} else {
+						early = true
+						continue
+					}
+				}
+				if !ringing && !early {
+					ringing = true
+					a.provisional(180, "Ringing", nil)
+					c.publish(call.EventCallRinging, nil)
+				}
+				continue
+			} else if res.IsSuccess() {
+				delete(live, leg)
+				if c.b != nil {
+					// RFC 3261 §13.2.2.4: a second 2xx is ACKed and BYEd.
+					leg.confirm(res)
+					go leg.bye(context.Background())
+					continue
+				}
+				c.b = leg
+				if err := leg.confirm(res); err != nil {
+					c.log.Warn("ack_failed", "error", err)
+				}
+				cancelAll(leg)
+				return c.answerCaller(res, aOffer)
+			} else {
+				delete(live, leg)
+				best = betterFinal(best, int(res.StatusCode))
+				if res.StatusCode >= 600 {
+					cancelAll(nil)
+					live = map[*uacLeg]bool{}
+				}
+			}
+			if len(live) == 0 {
+				code := best
+				if code == 0 {
+					code = 480
+				}
+				a.reject(code, reasonFor(code))
+				return call.CauseFromSIP(code), call.SideCallee
+			}
+		case <-ring.C:
+			cancelAll(nil)
+			a.reject(480, "Temporarily Unavailable (no answer)")
+			return call.CauseNoAnswer, call.SideSwitch
+		case <-a.cancelled:
+			// The transaction layer already answered CANCEL 200 and the INVITE 487.
+			cancelAll(nil)
+			return call.CauseOriginatorCancel, call.SideCaller
+		case cause := <-c.end:
+			cancelAll(nil)
+			a.reject(503, "Service Unavailable")
+			return cause, call.SideSwitch
+		}
+	}
+}
+
+// readBranch forwards one branch's responses until its final one.
+func readBranch(ctx context.Context, leg *uacLeg, out chan<- branchEvent) {
+	tx := leg.tx
+	for {
+		select {
+		case res := <-tx.Responses():
+			select {
+			case out <- branchEvent{leg: leg, res: res}:
+			case <-ctx.Done():
+				if res.IsSuccess() {
+					// Won after the call was settled: ACK and BYE it (§13.2.2.4).
+					leg.confirm(res)
+					leg.bye(context.Background())
+				}
+				return
+			}
+			if !res.IsProvisional() {
+				return
+			}
+		case <-tx.Done():
+			select {
+			case out <- branchEvent{leg: leg, done: true}:
+			case <-ctx.Done():
+			}
+			return
+		}
+	}
+}
+
+// earlyMedia anchors 183 Session Progress media and relays it to the caller.
+func (c *b2bCall) earlyMedia(leg *uacLeg, res *gosip.Response, aOffer *sdp.Session) error {
+	if err := c.calleeAnswered(res.Body(), leg.binding.Source.Addr()); err != nil {
+		return err
+	}
+	ans, err := c.callerAnswer(aOffer)
+	if err != nil {
+		return err
+	}
+	if err := c.startRelay(); err != nil {
+		return err
+	}
+	c.publish(call.EventCallEarlyMedia, nil)
+	return c.a.provisional(183, "Session Progress", ans)
+}
+
+// answerCaller completes the call on the caller's side after the callee's 2xx.
+func (c *b2bCall) answerCaller(res *gosip.Response, aOffer *sdp.Session) (call.Cause, call.Side) {
+	fail := func(code int, cause call.Cause) (call.Cause, call.Side) {
+		c.a.reject(code, reasonFor(code))
+		go c.b.bye(context.Background())
+		return cause, call.SideSwitch
+	}
+	if err := c.calleeAnswered(res.Body(), c.b.binding.Source.Addr()); err != nil {
+		c.log.Warn("callee_sdp_unusable", "error", err)
+		return fail(488, call.CauseNotAcceptable)
+	}
+	var body []byte
+	var err error
+	if aOffer != nil {
+		body, err = c.callerAnswer(aOffer)
+	} else {
+		body, err = c.callerOffer()
+	}
+	if err != nil {
+		c.log.Warn("caller_sdp_unusable", "error", err)
+		return fail(488, call.CauseNotAcceptable)
+	}
+	if aOffer != nil {
+		if err := c.startRelay(); err != nil {
+			return fail(488, call.CauseNotAcceptable)
+		}
+	}
+	if err := c.a.answer(context.Background(), body); err != nil {
+		c.log.Warn("caller_ack_missing", "error", err)
+		c.b.bye(context.Background())
+		if !errors.Is(err, errNoAck) {
+			return call.CauseFailure, call.SideSwitch
+		}
+		c.a.bye(context.Background())
+		return call.CauseFailure, call.SideSwitch
+	}
+	if aOffer == nil {
+		if err := c.callerAnsweredInAck(c.a.ackBody()); err != nil {
+			c.log.Warn("caller_answer_unusable", "error", err)
+			c.a.bye(context.Background())
+			c.b.bye(context.Background())
+			return call.CauseNotAcceptable, call.SideCaller
+		}
+		if err := c.startRelay(); err != nil {
+			c.a.bye(context.Background())
+			c.b.bye(context.Background())
+			return call.CauseNotAcceptable, call.SideSwitch
+		}
+	}
+	c.answered = true
+	c.armTimeouts()
+	c.publish(call.EventCallAnswered, func(e *call.Event) {
+		e.Data = map[string]string{call.DataCodecA: codecName(c.media.aCodecs), call.DataCodecB: codecName(c.media.bCodecs)}
+	})
+	return call.CauseUnknown, call.SideUnknown
+}
+
+// betterFinal picks the final response to report when every branch failed
+// (RFC 3261 §16.7: 6xx first, then the lowest class; 486 beats 480/408).
+func betterFinal(best, code int) int {
+	rank := func(c int) int {
+		switch {
+		case c == 0:
+			return 1000
+		case c >= 600:
+			return 0
+		case c == 486:
+			return 1
+		case c == 487:
+			return 900
+		case c >= 400 && c < 500:
+			return 10 + c - 400
+		default:
+			return 200 + c
+		}
+	}
+	if rank(code) < rank(best) {
+		return code
+	}
+	return best
+}
+
+func reasonFor(code int) string {
+	switch code {
+	case 404:
+		return "Not Found"
+	case 408:
+		return "Request Timeout"
+	case 480:
+		return "Temporarily Unavailable"
+	case 486:
+		return "Busy Here"
+	case 487:
+		return "Request Terminated"
+	case 488:
+		return "Not Acceptable Here"
+	case 600:
+		return "Busy Everywhere"
+	case 603:
+		return "Decline"
+	case 503:
+		return "Service Unavailable"
+	}
+	return "Call Failed (" + strconv.Itoa(code) + ")"
+}

@@ -1,0 +1,305 @@
+package sip
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"time"
+
+	gosip "github.com/emiago/sipgo/sip"
+
+	"github.com/switchd/switchd/call"
+	"github.com/switchd/switchd/media"
+	"github.com/switchd/switchd/media/sdp"
+)
+
+// connected runs an answered call until a hangup. It returns who ended it and why.
+func (c *b2bCall) connected() (call.Cause, call.Side) {
+	for {
+		select {
+		case r := <-c.inbox:
+			if r.tx == nil { // an ACK (for a re-INVITE 2xx we sent)
+				continue
+			}
+			switch r.req.Method {
+			case gosip.BYE:
+				r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
+				c.byeOther(r.from)
+				side := call.SideCaller
+				if r.from == sideCallee {
+					side = call.SideCallee
+				}
+				return call.CauseNormalClearing, side
+			case gosip.INVITE:
+				c.reinvite(r)
+			case gosip.UPDATE:
+				c.update(r)
+			case gosip.INFO, gosip.OPTIONS:
+				r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
+			default:
+				res := gosip.NewResponseFromRequest(r.req, 501, "Not Implemented", nil)
+				res.AppendHeader(gosip.NewHeader("Allow", allowedMethods))
+				r.tx.Respond(res)
+			}
+		case cause := <-c.end:
+			c.byeOther(sideUnknown)
+			return cause, call.SideSwitch
+		}
+	}
+}
+
+// byeOther sends BYE to every leg except from (both for sideUnknown).
+func (c *b2bCall) byeOther(from legSide) {
+	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
+	defer cancel()
+	done := make(chan struct{}, 2)
+	n := 0
+	if from != sideCaller {
+		n++
+		go func() { c.a.bye(ctx); done <- struct{}{} }()
+	}
+	if from != sideCallee && c.b != nil {
+		n++
+		go func() { c.b.bye(ctx); done <- struct{}{} }()
+	}
+	for range n {
+		<-done
+	}
+}
+
+// leg helpers by side.
+func (c *b2bCall) dialogOf(s legSide) *dialogState {
+	if s == sideCaller {
+		return c.a.dlg
+	}
+	return c.b.dlg
+}
+
+func other(s legSide) legSide {
+	if s == sideCaller {
+		return sideCallee
+	}
+	return sideCaller
+}
+
+// reinvite handles a re-INVITE from one leg (RFC 3261 §14.2): hold, resume
+// or a new address is offered on to the other leg with our own SDP (its o=
+// version incremented, RFC 3264 §8), and the answer goes back to the sender.
+func (c *b2bCall) reinvite(r dialogRequest) {
+	from, to := r.from, other(r.from)
+	body := r.req.Body()
+	if len(body) == 0 {
+		// An offerless re-INVITE asks for our offer: the SDP we last sent, unchanged.
+		c.respondSDP(r, c.localFor(from))
+		return
+	}
+	offer, err := sdp.Parse(body)
+	if err != nil || offer.Audio() == nil {
+		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	c.dialogOf(from).refreshTarget(r.req.Contact())
+	om := offer.Audio()
+	dir := offer.EffectiveDirection(om)
+
+	// Offer the same direction to the other leg on our own SDP.
+	out := cloneLocal(c.localFor(to))
+	setDirection(out.Audio(), dir)
+	res, err := c.offerTo(to, out)
+	if err != nil {
+		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 500, "Peer Unreachable", nil))
+		return
+	}
+	if !res.IsSuccess() {
+		code := int(res.StatusCode)
+		if code != 491 {
+			code = 488
+		}
+		r.tx.Respond(gosip.NewResponseFromRequest(r.req, code, res.Reason, nil))
+		return
+	}
+	if err := c.takeAnswer(to, res.Body()); err != nil {
+		c.log.Warn("reinvite_answer_unusable", "error", err)
+	}
+	// Our answer to the sender: same address and codec, the answering direction.
+	ans := cloneLocal(c.localFor(from))
+	setDirection(ans.Audio(), sdp.AnswerDirection(dir, sdp.SendRecv))
+	if err := c.takeRemote(from, offer); err != nil {
+		c.log.Warn("reinvite_offer_unusable", "error", err)
+	}
+	c.setLocal(from, ans)
+	c.respondSDP(r, ans)
+	wasHeld := c.held[from]
+	c.held[from] = !dir.Receives() || !dir.Sends()
+	switch {
+	case c.held[from] && !wasHeld:
+		c.publish(call.EventCallHeld, func(e *call.Event) { e.Data = map[string]string{"by": from.String()} })
+	case !c.held[from] && wasHeld:
+		c.publish(call.EventCallResumed, func(e *call.Event) { e.Data = map[string]string{"by": from.String()} })
+	}
+}
+
+// update answers UPDATE (RFC 3311) locally: mostly session refreshes; an
+// SDP offer is answered with what we already send on that leg.
+func (c *b2bCall) update(r dialogRequest) {
+	if len(r.req.Body()) == 0 {
+		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
+		return
+	}
+	c.respondSDP(r, c.localFor(r.from))
+}
+
+// offerTo sends a re-INVITE with s to one leg and ACKs a 2xx.
+func (c *b2bCall) offerTo(to legSide, s *sdp.Session) (*gosip.Response, error) {
+	d := c.dialogOf(to)
+	body := stamp(c.originFor(to), s)
+	c.setLocal(to, s)
+	d.pendingOut.Store(true)
+	defer d.pendingOut.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
+	defer cancel()
+	res, err := c.s.doInDialog(ctx, d, gosip.INVITE, body, nil)
+	if err != nil {
+		return nil, err
+	}
+	if res.IsSuccess() {
+		d.refreshTarget(res.Contact())
+		c.s.ackInDialog(d, res)
+	}
+	return res, nil
+}
+
+// ackInDialog sends the ACK for a 2xx to our re-INVITE.
+func (s *Server) ackInDialog(d *dialogState, res *gosip.Response) {
+	ack := d.newRequest(gosip.ACK)
+	ack.CSeq().SeqNo = res.CSeq().SeqNo
+	dst, _ := netip.ParseAddrPort(ack.Destination())
+	host, port := s.hostFor(ack.Laddr, ack.Transport(), dst)
+	via := &gosip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: ack.Transport(), Host: host, Port: port, Params: gosip.NewParams()}
+	via.Params.Add("branch", gosip.GenerateBranchN(16))
+	ack.PrependHeader(via)
+	ack.SetBody(nil)
+	s.client.WriteRequest(ack, noBuild)
+}
+
+func (c *b2bCall) respondSDP(r dialogRequest, s *sdp.Session) {
+	body := stamp(c.originFor(r.from), s)
+	res := gosip.NewResponseFromRequest(r.req, 200, "OK", body)
+	res.AppendHeader(gosip.NewHeader("Content-Type", "application/sdp"))
+	ct := c.dialogOf(r.from).contact
+	res.AppendHeader(&ct)
+	r.tx.Respond(res)
+}
+
+// takeAnswer applies the SDP answer of a leg to its media session.
+func (c *b2bCall) takeAnswer(side legSide, body []byte) error {
+	ans, err := sdp.Parse(body)
+	if err != nil {
+		return err
+	}
+	return c.takeRemote(side, ans)
+}
+
+// takeRemote points a leg's session at new remote SDP (a re-INVITE may move
+// the phone, RFC 3264 §8.3.1) and records whether it holds.
+func (c *b2bCall) takeRemote(side legSide, s *sdp.Session) error {
+	m := s.Audio()
+	if m == nil {
+		return errNotAcceptable
+	}
+	sess, src := c.media.aSess, c.src.Addr()
+	if side == sideCallee {
+		sess, src = c.media.bSess, c.b.binding.Source.Addr()
+		c.media.bRemote = s
+	} else {
+		c.media.aRemote = s
+	}
+	hold := s.Hold(m)
+	sess.SetOnHold(hold)
+	if s.Connection != nil && s.Connection.IsHold() || (m.Connection != nil && m.Connection.IsHold()) {
+		return nil // c=0.0.0.0: keep the latched address
+	}
+	addr, err := s.RTPAddr(m)
+	if err != nil {
+		return err
+	}
+	if cur, _ := sess.Remote(); cur.Addr() != addr.Addr() || cur.Port() != addr.Port() {
+		sess.SetRemote(addr, src)
+	}
+	return nil
+}
+
+func (c *b2bCall) localFor(s legSide) *sdp.Session {
+	if s == sideCaller {
+		return c.media.aLocal
+	}
+	return c.media.bLocal
+}
+
+func (c *b2bCall) setLocal(s legSide, l *sdp.Session) {
+	if s == sideCaller {
+		c.media.aLocal = l
+	} else {
+		c.media.bLocal = l
+	}
+}
+
+func (c *b2bCall) originFor(s legSide) *sdp.OriginTracker {
+	if s == sideCaller {
+		return c.media.aOrigin
+	}
+	return c.media.bOrigin
+}
+
+// cloneLocal deep-copies an SDP we sent (through its text form).
+func cloneLocal(s *sdp.Session) *sdp.Session {
+	c, err := sdp.Parse(s.Marshal())
+	if err != nil {
+		return s
+	}
+	return c
+}
+
+// setDirection replaces the direction attribute of m.
+func setDirection(m *sdp.Media, d sdp.Direction) {
+	if m == nil {
+		return
+	}
+	attrs := m.Attributes[:0]
+	for _, a := range m.Attributes {
+		switch a.Key {
+		case "sendrecv", "sendonly", "recvonly", "inactive":
+			continue
+		}
+		attrs = append(attrs, a)
+	}
+	m.Attributes = append(attrs, d.Attribute())
+}
+
+// teardown releases everything the call holds and publishes its end.
+func (c *b2bCall) teardown(cause call.Cause, side call.Side, start time.Time) {
+	var aStats, bStats media.SessionStats
+	if c.media.aSess != nil {
+		aStats = c.media.aSess.Stats()
+	}
+	if c.media.bSess != nil {
+		bStats = c.media.bSess.Stats()
+	}
+	c.closeMedia()
+	c.a.close()
+	if c.b != nil {
+		c.b.close()
+	}
+	c.publish(call.EventCallEnded, func(e *call.Event) {
+		e.Cause, e.HangupSide = cause, side
+		e.Data = map[string]string{
+			call.DataCodecA: codecName(c.media.aCodecs), call.DataCodecB: codecName(c.media.bCodecs),
+			call.DataPacketsLostA: strconv.FormatInt(aStats.Lost, 10), call.DataJitterMSA: fmt.Sprintf("%.2f", aStats.JitterMs),
+			call.DataPacketsLostB: strconv.FormatInt(bStats.Lost, 10), call.DataJitterMSB: fmt.Sprintf("%.2f", bStats.JitterMs),
+		}
+	})
+	c.log.Info("call_ended", "cause", cause.String(), "hangup_side", side.String(),
+		"caller", c.caller.Number, "callee", c.callee.Number, "duration", c.s.now().Sub(start).Round(time.Millisecond).String(),
+		"a_packets_in", aStats.PacketsIn, "b_packets_in", bStats.PacketsIn)
+}

@@ -1,0 +1,328 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/switchd/switchd/media"
+	"github.com/switchd/switchd/media/sdp"
+)
+
+// callMedia is the anchored media of a two-party call: one RTP session per
+// leg and a relay between them. Both phones only ever see switchd's
+// addresses (RFC 3264 offer/answer is redone on each leg; the caller's SDP is
+// never passed through).
+type callMedia struct {
+	aSess, bSess     *media.Session
+	aOrigin, bOrigin *sdp.OriginTracker
+	aIP, bIP         netip.Addr // our SDP address towards each phone
+	aRemote, bRemote *sdp.Session
+	aLocal, bLocal   *sdp.Session // last SDP we sent on each leg
+	aCodecs, bCodecs []media.Codec
+	relay            *media.Relay
+	relayCancel      context.CancelFunc
+}
+
+// ourCodecs are the speech codecs switchd relays and converts between.
+var ourCodecs = []sdp.Codec{sdp.PCMU, sdp.PCMA}
+
+// errNotAcceptable means no usable audio (answer 488).
+var errNotAcceptable = errors.New("no acceptable audio")
+
+func (c *b2bCall) openMedia() error {
+	m := &c.media
+	var err error
+	if m.aSess, err = c.s.b2b.Media.NewSession(); err != nil {
+		return err
+	}
+	if m.bSess, err = c.s.b2b.Media.NewSession(); err != nil {
+		m.aSess.Close()
+		m.aSess = nil
+		return err
+	}
+	m.aIP = c.s.mediaIPFor(c.src.Addr())
+	sid := uint64(time.Now().UnixNano() & 0x7fffffffffff)
+	m.aOrigin = sdp.NewOriginTracker(sdp.Origin{Username: sdp.DefaultUsername, SessionID: fmt.Sprint(sid), Version: sid})
+	m.bOrigin = sdp.NewOriginTracker(sdp.Origin{Username: sdp.DefaultUsername, SessionID: fmt.Sprint(sid + 1), Version: sid + 1})
+	for _, sess := range []*media.Session{m.aSess, m.bSess} {
+		sess.OnTimeout(func() { c.hangupMedia() }) // runs on the engine's goroutine: must not block
+	}
+	return nil
+}
+
+// armTimeouts starts the RTP timeout on both legs once the call is answered
+// (before that, ringing without early media must not count as silence).
+func (c *b2bCall) armTimeouts() {
+	for _, sess := range []*media.Session{c.media.aSess, c.media.bSess} {
+		sess.SetTimeout(c.s.b2b.RTPTimeout)
+	}
+}
+
+func (c *b2bCall) hangupMedia() { c.hangup(causeMediaTimeout) }
+
+// closeMedia stops the relay and releases both sessions' ports.
+func (c *b2bCall) closeMedia() {
+	m := &c.media
+	if m.relay != nil {
+		m.relay.Stop()
+		m.relayCancel()
+		m.relay = nil
+	}
+	for _, s := range []**media.Session{&m.aSess, &m.bSess} {
+		if *s != nil {
+			(*s).Close()
+			*s = nil
+		}
+	}
+}
+
+// mediaIPFor is the address we write into SDP for a phone at dst.
+func (s *Server) mediaIPFor(dst netip.Addr) netip.Addr {
+	if s.b2b.Advertise.IsValid() {
+		return s.b2b.Advertise
+	}
+	return s.qual.sourceIPFor(dst)
+}
+
+// offerCodecs orders our codecs by the caller's preference: the ones it
+// offered first (relayed untouched), then the rest (transcoded).
+func offerCodecs(aOffer *sdp.Session) []sdp.Codec {
+	var out []sdp.Codec
+	if aOffer != nil {
+		if am := aOffer.Audio(); am != nil {
+			for _, oc := range am.Codecs() {
+				for _, ours := range ourCodecs {
+					if ours.Same(oc) && !containsCodec(out, ours) {
+						out = append(out, ours)
+					}
+				}
+			}
+		}
+	}
+	for _, ours := range ourCodecs {
+		if !containsCodec(out, ours) {
+			out = append(out, ours)
+		}
+	}
+	return out
+}
+
+func containsCodec(cs []sdp.Codec, c sdp.Codec) bool {
+	for _, x := range cs {
+		if x.Same(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// stamp sets the o= line and marshals the SDP we send on one leg.
+func stamp(t *sdp.OriginTracker, s *sdp.Session) []byte {
+	t.Stamp(s)
+	return s.Marshal()
+}
+
+// calleeOffer is the SDP offer sent to the callee (B leg).
+func (c *b2bCall) calleeOffer(aOffer *sdp.Session, dst netip.Addr) ([]byte, error) {
+	m := &c.media
+	m.bIP = c.s.mediaIPFor(dst)
+	te := sdp.TelephoneEvent.PayloadType
+	if aOffer != nil {
+		if am := aOffer.Audio(); am != nil {
+			for _, oc := range am.Codecs() {
+				if oc.IsTelephoneEvent() && oc.ClockRate == 8000 {
+					te = oc.PayloadType
+				}
+			}
+		}
+	}
+	off, err := sdp.Build(sdp.Local{Addr: m.bIP, Port: int(m.bSess.LocalAddr().Port()), Codecs: offerCodecs(aOffer),
+		TelephoneEvent: te, Ptime: 20 * time.Millisecond})
+	if err != nil {
+		return nil, err
+	}
+	m.bLocal = off
+	return stamp(m.bOrigin, off), nil
+}
+
+// calleeAnswered takes the callee's SDP answer (183 or 200) and points leg B's
+// session at it.
+func (c *b2bCall) calleeAnswered(body []byte, sipSrc netip.Addr) error {
+	ans, err := sdp.Parse(body)
+	if err != nil {
+		return fmt.Errorf("callee SDP: %w", err)
+	}
+	am := ans.Audio()
+	if am == nil {
+		return fmt.Errorf("%w: callee answered without audio", errNotAcceptable)
+	}
+	addr, err := ans.RTPAddr(am)
+	if err != nil {
+		return fmt.Errorf("callee SDP: %w", err)
+	}
+	c.media.bRemote = ans
+	c.media.bCodecs = mediaCodecs(am.Codecs())
+	c.media.bSess.SetCodecs(c.media.bCodecs...)
+	c.media.bSess.SetRemote(addr, sipSrc)
+	c.media.bSess.SetOnHold(ans.Hold(am))
+	return nil
+}
+
+// callerAnswer answers the caller's offer with our address, preferring the
+// codec the callee chose so the relay needs no transcoding.
+func (c *b2bCall) callerAnswer(aOffer *sdp.Session) ([]byte, error) {
+	m := &c.media
+	pref := preferFirst(m.bCodecs)
+	ans, err := sdp.Answer(aOffer, sdp.Local{Addr: m.aIP, Port: int(m.aSess.LocalAddr().Port()), Codecs: pref,
+		TelephoneEvent: sdp.TelephoneEvent.PayloadType, Ptime: 20 * time.Millisecond})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errNotAcceptable, err)
+	}
+	am := ans.Audio()
+	if am == nil {
+		return nil, errNotAcceptable
+	}
+	// Answer with one speech codec (plus events), so both ends agree on what flows.
+	trimToOneSpeechCodec(am)
+	if err := c.setCaller(aOffer, mediaCodecs(am.Codecs())); err != nil {
+		return nil, err
+	}
+	m.aLocal = ans
+	return stamp(m.aOrigin, ans), nil
+}
+
+// setCaller points leg A's session at the caller's SDP.
+func (c *b2bCall) setCaller(remote *sdp.Session, codecs []media.Codec) error {
+	am := remote.Audio()
+	if am == nil {
+		return errNotAcceptable
+	}
+	addr, err := remote.RTPAddr(am)
+	if err != nil {
+		return fmt.Errorf("caller SDP: %w", err)
+	}
+	c.media.aRemote = remote
+	c.media.aCodecs = codecs
+	c.media.aSess.SetCodecs(codecs...)
+	c.media.aSess.SetRemote(addr, c.src.Addr())
+	c.media.aSess.SetOnHold(remote.Hold(am))
+	return nil
+}
+
+// callerOffer is our offer to a caller that sent an INVITE without SDP
+// (RFC 3261 §13.2.1: the offer goes in the 2xx, the answer in the ACK).
+func (c *b2bCall) callerOffer() ([]byte, error) {
+	m := &c.media
+	off, err := sdp.Build(sdp.Local{Addr: m.aIP, Port: int(m.aSess.LocalAddr().Port()), Codecs: preferFirst(m.bCodecs),
+		TelephoneEvent: sdp.TelephoneEvent.PayloadType, Ptime: 20 * time.Millisecond})
+	if err != nil {
+		return nil, err
+	}
+	m.aLocal = off
+	return stamp(m.aOrigin, off), nil
+}
+
+// callerAnsweredInAck takes the caller's answer from its ACK.
+func (c *b2bCall) callerAnsweredInAck(body []byte) error {
+	ans, err := sdp.Parse(body)
+	if err != nil {
+		return fmt.Errorf("caller SDP in ACK: %w", err)
+	}
+	am := ans.Audio()
+	if am == nil {
+		return errNotAcceptable
+	}
+	return c.setCaller(ans, mediaCodecs(am.Codecs()))
+}
+
+// startRelay (re)starts the relay with a plan for the codecs both legs use.
+func (c *b2bCall) startRelay() error {
+	m := &c.media
+	plan, err := media.NewRelayConfig(m.aCodecs, m.bCodecs)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errNotAcceptable, err)
+	}
+	if m.relay != nil {
+		m.relay.Stop()
+		m.relayCancel()
+	}
+	r, err := media.NewRelay(m.aSess, m.bSess, plan)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := r.Start(ctx); err != nil {
+		cancel()
+		return err
+	}
+	m.relay, m.relayCancel = r, cancel
+	return nil
+}
+
+// preferFirst puts the callee's chosen speech codec first among ours.
+func preferFirst(chosen []media.Codec) []sdp.Codec {
+	out := make([]sdp.Codec, 0, len(ourCodecs))
+	for _, mc := range chosen {
+		for _, ours := range ourCodecs {
+			if strings.EqualFold(mc.Name, ours.Name) && !containsCodec(out, ours) {
+				out = append(out, ours)
+			}
+		}
+	}
+	for _, ours := range ourCodecs {
+		if !containsCodec(out, ours) {
+			out = append(out, ours)
+		}
+	}
+	return out
+}
+
+// trimToOneSpeechCodec keeps the first speech codec and telephone-event in an m= section.
+func trimToOneSpeechCodec(m *sdp.Media) {
+	var keep []string
+	speech := false
+	for _, c := range m.Codecs() {
+		if c.IsTelephoneEvent() || !speech {
+			keep = append(keep, fmt.Sprint(c.PayloadType))
+			speech = speech || !c.IsTelephoneEvent()
+		}
+	}
+	kept := map[string]bool{}
+	for _, k := range keep {
+		kept[k] = true
+	}
+	var attrs []sdp.Attribute
+	for _, a := range m.Attributes {
+		if a.Key == "rtpmap" || a.Key == "fmtp" {
+			pt, _, _ := strings.Cut(a.Value, " ")
+			if !kept[pt] {
+				continue
+			}
+		}
+		attrs = append(attrs, a)
+	}
+	m.Formats, m.Attributes = keep, attrs
+}
+
+// mediaCodecs converts negotiated SDP codecs to the relay's codec type.
+func mediaCodecs(cs []sdp.Codec) []media.Codec {
+	out := make([]media.Codec, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, media.Codec{Name: c.Name, PayloadType: c.PayloadType, ClockRate: c.ClockRate})
+	}
+	return out
+}
+
+// codecName is the first speech codec of a list, for CDRs.
+func codecName(cs []media.Codec) string {
+	for _, c := range cs {
+		if !c.IsTelephoneEvent() {
+			return c.Name
+		}
+	}
+	return ""
+}
