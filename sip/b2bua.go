@@ -34,7 +34,10 @@ type B2BUA struct {
 	Directory   Directory
 	RingTimeout time.Duration // no answer → 480 to the caller
 	RTPTimeout  time.Duration // no RTP on an answered, not held call → BYE both
-	Advertise   netip.Addr    // media address for SDP; invalid = the local address routing to each phone
+	// SessionExpires is the RFC 4028 session interval we ask for and
+	// accept at most; 0 disables session timers.
+	SessionExpires time.Duration
+	Advertise      netip.Addr // media address for SDP; invalid = the local address routing to each phone
 }
 
 // calls tracks live calls for shutdown and leak checks.
@@ -193,7 +196,10 @@ type b2bCall struct {
 
 	media    callMedia
 	answered bool
-	held     [3]bool // by legSide
+	held     [3]bool         // by legSide
+	timers   [3]sessionTimer // by legSide
+
+	timerHeaders []gosip.Header // Session-Expires/Require for our 2xx to the caller
 }
 
 // hangup asks the call goroutine to end the call (safe from any goroutine).

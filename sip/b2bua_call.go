@@ -50,6 +50,15 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 		}
 		aOffer = off
 	}
+	timerHeaders, tooSmall := c.callerTimer()
+	if tooSmall != nil {
+		c.a.mu.Lock()
+		c.a.finalSent = true
+		c.a.mu.Unlock()
+		c.a.tx.Respond(tooSmall)
+		return call.CauseNotAcceptable, call.SideCaller
+	}
+	c.timerHeaders = timerHeaders
 	if err := c.openMedia(); err != nil {
 		c.log.Error("media_unavailable", "error", err)
 		a.reject(503, "Media Resources Unavailable")
@@ -237,7 +246,8 @@ func (c *b2bCall) answerCaller(res *gosip.Response, aOffer *sdp.Session) (call.C
 			return fail(488, call.CauseNotAcceptable)
 		}
 	}
-	if err := c.a.answer(context.Background(), body); err != nil {
+	c.calleeTimer(res)
+	if err := c.a.answer(context.Background(), body, c.timerHeaders...); err != nil {
 		c.log.Warn("caller_ack_missing", "error", err)
 		c.b.bye(context.Background())
 		if !errors.Is(err, errNoAck) {
@@ -261,6 +271,7 @@ func (c *b2bCall) answerCaller(res *gosip.Response, aOffer *sdp.Session) (call.C
 	}
 	c.answered = true
 	c.armTimeouts()
+	c.startTimers(c.s.now())
 	c.publish(call.EventCallAnswered, func(e *call.Event) {
 		e.Data = map[string]string{call.DataCodecA: codecName(c.media.aCodecs), call.DataCodecB: codecName(c.media.bCodecs)}
 	})

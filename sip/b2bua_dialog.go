@@ -16,8 +16,15 @@ import (
 
 // connected runs an answered call until a hangup. It returns who ended it and why.
 func (c *b2bCall) connected() (call.Cause, call.Side) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		select {
+		case <-tick.C:
+			if cause := c.checkTimers(c.s.now()); cause != call.CauseUnknown {
+				c.byeOther(sideUnknown)
+				return cause, call.SideSwitch
+			}
 		case r := <-c.inbox:
 			if r.tx == nil { // an ACK (for a re-INVITE 2xx we sent)
 				continue
@@ -32,8 +39,10 @@ func (c *b2bCall) connected() (call.Cause, call.Side) {
 				}
 				return call.CauseNormalClearing, side
 			case gosip.INVITE:
+				c.refreshed(r.from, c.s.now())
 				c.reinvite(r)
 			case gosip.UPDATE:
+				c.refreshed(r.from, c.s.now())
 				c.update(r)
 			case gosip.INFO, gosip.OPTIONS:
 				r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
@@ -100,6 +109,11 @@ func (c *b2bCall) reinvite(r dialogRequest) {
 		return
 	}
 	c.dialogOf(from).refreshTarget(r.req.Contact())
+	if prev := c.remoteFor(from); prev != nil && !sdp.Compare(prev, offer).Any() {
+		// A session refresh (RFC 4028) or a repeat: nothing to pass on.
+		c.respondSDP(r, c.localFor(from))
+		return
+	}
 	om := offer.Audio()
 	dir := offer.EffectiveDirection(om)
 
@@ -228,6 +242,13 @@ func (c *b2bCall) takeRemote(side legSide, s *sdp.Session) error {
 		sess.SetRemote(addr, src)
 	}
 	return nil
+}
+
+func (c *b2bCall) remoteFor(s legSide) *sdp.Session {
+	if s == sideCaller {
+		return c.media.aRemote
+	}
+	return c.media.bRemote
 }
 
 func (c *b2bCall) localFor(s legSide) *sdp.Session {

@@ -42,6 +42,11 @@ type Config struct {
 	QualifyInterval config.Duration `yaml:"qualify_interval"`
 	// RingTimeout is how long a call rings before the caller gets 480. Default 60s.
 	RingTimeout config.Duration `yaml:"ring_timeout"`
+	// SessionExpires is the RFC 4028 session interval: answered calls are
+	// refreshed (re-INVITE/UPDATE) every half of it, and a leg whose
+	// refresher goes silent is hung up, so a held call whose phone vanished
+	// still ends. 0s disables. Minimum 90s. Default 30m.
+	SessionExpires config.Duration `yaml:"session_expires"`
 	// DrainTimeout is how long a shutdown (SIGTERM) lets active calls
 	// finish, refusing new ones with 503, before it hangs them up. Default 30s.
 	DrainTimeout config.Duration `yaml:"drain_timeout"`
@@ -79,6 +84,7 @@ func DefaultConfig() Config {
 		UDPReceiveBuffer:       4 << 20,
 		RingTimeout:            config.Duration(60 * time.Second),
 		DrainTimeout:           config.Duration(30 * time.Second),
+		SessionExpires:         config.Duration(30 * time.Minute),
 		Ban: BanConfig{
 			MaxFailures: 10,
 			FindTime:    config.Duration(60 * time.Second),
@@ -181,6 +187,9 @@ func (c *Config) Validate() []config.Problem {
 	}
 	if c.RingTimeout.D() < time.Second {
 		ps.Add("ring_timeout", "must be at least 1s (got %s)", c.RingTimeout.D())
+	}
+	if se := c.SessionExpires.D(); se != 0 && se < 90*time.Second {
+		ps.Add("session_expires", "must be 0s (off) or at least 90s (RFC 4028 §4), got %s", se)
 	}
 	if c.DrainTimeout.D() < 0 {
 		ps.Add("drain_timeout", "must not be negative")

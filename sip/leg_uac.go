@@ -19,8 +19,9 @@ type uacLeg struct {
 	dlg     *dialogState
 	inbox   chan dialogRequest
 
-	mu  sync.Mutex
-	ack *gosip.Request // our ACK for the 2xx, re-sent on 2xx retransmissions
+	mu     sync.Mutex
+	ack    *gosip.Request  // our ACK for the 2xx, re-sent on 2xx retransmissions
+	answer *gosip.Response // the 2xx that established the dialog
 }
 
 // outboundCall describes the INVITE the B2BUA sends to a callee.
@@ -58,6 +59,9 @@ func (s *Server) newUACLeg(b Binding, oc outboundCall, inbox chan dialogRequest)
 	req.AppendHeader(gosip.NewHeader("P-Asserted-Identity", fmt.Sprintf(`"%s" <sip:%s@%s>`, oc.fromName, oc.fromUser, oc.domain)))
 	req.AppendHeader(gosip.NewHeader("Allow", allowedMethods))
 	req.AppendHeader(gosip.NewHeader("Supported", "timer"))
+	for _, h := range s.calleeTimerHeaders() {
+		req.AppendHeader(h)
+	}
 	if oc.sdp != nil {
 		req.SetBody(oc.sdp)
 		req.AppendHeader(gosip.NewHeader("Content-Type", "application/sdp"))
@@ -104,7 +108,7 @@ func (l *uacLeg) confirm(res *gosip.Response) error {
 	ack.PrependHeader(via)
 	ack.SetBody(nil)
 	l.mu.Lock()
-	l.ack = ack
+	l.ack, l.answer = ack, res
 	l.mu.Unlock()
 	l.srv.dialogs.add(l.dlg.key(), l)
 	return l.srv.client.WriteRequest(ack, noBuild)

@@ -135,7 +135,7 @@ func (l *uasLeg) reject(code int, reason string, extra ...gosip.Header) error {
 
 // answer sends 200 OK with sdp and retransmits it until the ACK arrives
 // (RFC 3261 §13.3.1.4: T1 doubling up to T2, give up after 64·T1).
-func (l *uasLeg) answer(ctx context.Context, sdp []byte) error {
+func (l *uasLeg) answer(ctx context.Context, sdp []byte, headers ...gosip.Header) error {
 	l.mu.Lock()
 	if l.finalSent {
 		l.mu.Unlock()
@@ -146,6 +146,9 @@ func (l *uasLeg) answer(ctx context.Context, sdp []byte) error {
 	l.mu.Unlock()
 	l.srv.dialogs.add(l.dlg.key(), l)
 	res := l.response(200, "OK", sdp)
+	for _, h := range headers {
+		res.AppendHeader(h)
+	}
 	if err := l.tx.Respond(res); err != nil {
 		return fmt.Errorf("send 200: %w", err)
 	}

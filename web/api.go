@@ -88,6 +88,14 @@ type Deps struct {
 	Extensions Extensions
 	Gatherer   prometheus.Gatherer
 	Logger     *slog.Logger
+	// Events streams call events on GET /api/v1/events (WebSocket);
+	// nil answers 503.
+	Events EventSource
+	// EventMaxLag is how many events a WebSocket client may fall behind
+	// before its stream ends with a gap; 0 means DefaultEventMaxLag.
+	EventMaxLag int
+	// CDRs answers GET /api/v1/cdrs; nil answers 503.
+	CDRs CDRs
 }
 
 // NewHandler builds the HTTP handler.
@@ -116,6 +124,8 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	mux.Handle("POST /api/v1/extensions", a.auth(http.HandlerFunc(a.addExtension)))
 	mux.Handle("PUT /api/v1/extensions/{number}/password", a.auth(http.HandlerFunc(a.setPassword)))
 	mux.Handle("DELETE /api/v1/extensions/{number}", a.auth(http.HandlerFunc(a.removeExtension)))
+	mux.Handle("GET /api/v1/events", a.authQueryToken(http.HandlerFunc(a.events)))
+	mux.Handle("GET /api/v1/cdrs", a.auth(http.HandlerFunc(a.listCDRs)))
 	mux.Handle("/api/", a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API endpoint %s %s", r.Method, r.URL.Path))
 	})))

@@ -46,6 +46,7 @@ func newRootCmd() *cobra.Command {
 		newExtensionCmd(g),
 		newRegistrationsCmd(g),
 		newBansCmd(g),
+		newCDRCmd(g),
 		newVersionCmd(),
 	)
 	return root

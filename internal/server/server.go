@@ -19,6 +19,7 @@ import (
 
 	"github.com/switchd/switchd/call"
 	"github.com/switchd/switchd/internal/accounts"
+	"github.com/switchd/switchd/internal/cdr"
 	"github.com/switchd/switchd/internal/store"
 	"github.com/switchd/switchd/media"
 	"github.com/switchd/switchd/sip"
@@ -40,6 +41,7 @@ type Server struct {
 	sip      *sip.Server
 	media    *media.Engine
 	bus      *call.Bus
+	cdrs     *cdr.Recorder
 	httpLn   net.Listener
 	http     *http.Server
 	metrics  *prometheus.Registry
@@ -90,6 +92,13 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 		return nil, err
 	}
 	s.bus = call.NewBus(call.WithClock(s.now))
+	// Calls left open by a crash are closed before new ones start (cause switch_restart).
+	if _, err = cdr.RecoverAfterCrash(ctx, s.store, s.now(), log); err != nil {
+		return nil, err
+	}
+	if s.cdrs, err = cdr.New(s.bus, s.store, cdr.WithLogger(log.With("component", "cdr"))); err != nil {
+		return nil, err
+	}
 	advertise, _ := netip.ParseAddr(cfg.Media.AdvertiseAddress)
 	s.sip, err = sip.NewServer(cfg.SIP, sip.ServerOptions{
 		Registrar: registrar, Guard: guard, Metrics: sip.NewMetrics(s.metrics),
@@ -97,6 +106,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 		B2BUA: &sip.B2BUA{
 			Media: s.media, Events: s.bus, Directory: s.creds,
 			RingTimeout: cfg.SIP.RingTimeout.D(), RTPTimeout: cfg.Media.RTPTimeout.D(), Advertise: advertise,
+			SessionExpires: cfg.SIP.SessionExpires.D(),
 		},
 	})
 	if err != nil {
@@ -118,6 +128,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	s.http = &http.Server{
 		Handler: web.NewHandler(cfg.HTTP, web.Deps{
 			Tokens: tokenChecker{s.store}, Live: live{s.sip, s.now}, Extensions: extensionAdmin{s},
+			Events: s.bus, CDRs: cdrAPI{s.store},
 			Gatherer: s.metrics, Logger: log.With("component", "http"),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -165,6 +176,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}()
 	go func() { defer wg.Done(); s.watchExtensions(ctx, time.Second) }()
+	// The recorder outlives ctx: calls drained or cut off after ctx ends
+	// still publish call_ended; closeAll stops it once SIP has returned.
+	go s.cdrs.Run(context.WithoutCancel(ctx))
 	s.log.Info("switchd_started", "version", Version, "http", s.HTTPAddr(), "database", s.store.Path(),
 		"registrations", s.sip.Registrar().Table().Len())
 
@@ -191,6 +205,15 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 func (s *Server) closeAll() {
+	if s.cdrs != nil {
+		if err := s.cdrs.Close(); err != nil {
+			s.log.Error("cdr_close_failed", "error", err)
+		}
+		s.cdrs = nil
+	}
+	if s.bus != nil {
+		s.bus.Close() // ends WebSocket event streams (1001 going away)
+	}
 	if s.media != nil {
 		s.media.Close()
 		s.media = nil

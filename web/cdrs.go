@@ -1,0 +1,104 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// CDR is a call detail record as the API shows it.
+type CDR struct {
+	ID         string        `json:"id"`
+	Medium     string        `json:"medium,omitempty"`
+	Direction  string        `json:"direction,omitempty"`
+	Caller     string        `json:"caller"`
+	CallerName string        `json:"caller_name,omitempty"`
+	Callee     string        `json:"callee"`
+	CalleeName string        `json:"callee_name,omitempty"`
+	Start      time.Time     `json:"start"`
+	Answer     time.Time     `json:"answer,omitzero"`
+	End        time.Time     `json:"end,omitzero"` // absent while the call is in progress
+	DurationMS int64         `json:"duration_ms"`
+	BillableMS int64         `json:"billable_ms"`
+	Cause      string        `json:"cause,omitempty"`
+	HangupSide string        `json:"hangup_side,omitempty"`
+	CodecA     string        `json:"codec_a,omitempty"`
+	CodecB     string        `json:"codec_b,omitempty"`
+	QualityA   *MediaQuality `json:"quality_a,omitempty"`
+	QualityB   *MediaQuality `json:"quality_b,omitempty"`
+}
+
+// MediaQuality is one leg's received RTP quality (RFC 3550 §6.4.1).
+type MediaQuality struct {
+	PacketsLost int64   `json:"packets_lost"`
+	JitterMS    float64 `json:"jitter_ms"`
+}
+
+// CDRQuery selects CDRs; zero fields do not filter.
+type CDRQuery struct {
+	Since  time.Time // start at or after
+	Until  time.Time // start before
+	Caller string
+	Callee string
+	Limit  int // 1 … MaxCDRLimit
+}
+
+// CDRs reads call detail records, newest first.
+type CDRs interface {
+	ListCDRs(ctx context.Context, q CDRQuery) ([]CDR, error)
+}
+
+// Limits of GET /api/v1/cdrs.
+const (
+	DefaultCDRLimit = 100
+	MaxCDRLimit     = 1000
+)
+
+// listCDRs answers GET /api/v1/cdrs?since=&until=&caller=&callee=&limit=
+// with {"cdrs": [...]}, newest first. since and until take RFC 3339 times,
+// dates or durations before now (ParseTime).
+func (a *api) listCDRs(w http.ResponseWriter, r *http.Request) {
+	if a.d.CDRs == nil {
+		writeError(w, http.StatusServiceUnavailable, errors.New("call detail records are not available"))
+		return
+	}
+	q, err := parseCDRQuery(r.URL.Query(), time.Now())
+	if err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
+	list, err := a.d.CDRs.ListCDRs(r.Context(), q)
+	if err != nil {
+		a.d.Logger.Error("cdr_list_failed", "error", err)
+		writeError(w, statusOf(err), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"cdrs": nonNil(list)})
+}
+
+func parseCDRQuery(v url.Values, now time.Time) (CDRQuery, error) {
+	q := CDRQuery{Caller: v.Get("caller"), Callee: v.Get("callee"), Limit: DefaultCDRLimit}
+	var err error
+	if s := v.Get("since"); s != "" {
+		if q.Since, err = ParseTime(s, now); err != nil {
+			return q, fmt.Errorf("%w: since: %w", ErrInvalid, err)
+		}
+	}
+	if s := v.Get("until"); s != "" {
+		if q.Until, err = ParseTime(s, now); err != nil {
+			return q, fmt.Errorf("%w: until: %w", ErrInvalid, err)
+		}
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxCDRLimit {
+			return q, fmt.Errorf("%w: limit: %q is not a number from 1 to %d", ErrInvalid, s, MaxCDRLimit)
+		}
+		q.Limit = n
+	}
+	return q, nil
+}
