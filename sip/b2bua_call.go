@@ -226,22 +226,36 @@ func (c *b2bCall) answerCaller(res *gosip.Response, aOffer *sdp.Session) (call.C
 		go c.b.bye(context.Background())
 		return cause, call.SideSwitch
 	}
-	if err := c.calleeAnswered(res.Body(), c.b.binding.Source.Addr()); err != nil {
-		c.log.Warn("callee_sdp_unusable", "error", err)
-		return fail(488, call.CauseNotAcceptable)
+	// After early media the 2xx may repeat the 183's SDP or carry none
+	// (the answer was already given); only new SDP changes anything.
+	earlyDone := c.media.relay != nil && c.media.bRemote != nil
+	if len(res.Body()) > 0 || !earlyDone {
+		prev := c.media.bRemote
+		if err := c.calleeAnswered(res.Body(), c.b.binding.Source.Addr()); err != nil {
+			c.log.Warn("callee_sdp_unusable", "error", err)
+			return fail(488, call.CauseNotAcceptable)
+		}
+		if prev != nil && !sdp.Compare(prev, c.media.bRemote).Any() {
+			c.media.bRemote = prev
+		} else {
+			earlyDone = false
+		}
 	}
 	var body []byte
 	var err error
-	if aOffer != nil {
+	switch {
+	case earlyDone:
+		body = stamp(c.media.aOrigin, c.media.aLocal) // same SDP as the 183: same o= version
+	case aOffer != nil:
 		body, err = c.callerAnswer(aOffer)
-	} else {
+	default:
 		body, err = c.callerOffer()
 	}
 	if err != nil {
 		c.log.Warn("caller_sdp_unusable", "error", err)
 		return fail(488, call.CauseNotAcceptable)
 	}
-	if aOffer != nil {
+	if aOffer != nil && !earlyDone {
 		if err := c.startRelay(); err != nil {
 			return fail(488, call.CauseNotAcceptable)
 		}
