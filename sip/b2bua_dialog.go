@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	gosip "github.com/emiago/sipgo/sip"
@@ -26,7 +27,13 @@ func (c *b2bCall) connected() (call.Cause, call.Side) {
 				return cause, call.SideSwitch
 			}
 		case r := <-c.inbox:
-			if r.tx == nil { // an ACK (for a re-INVITE 2xx we sent)
+			if r.tx == nil { // an ACK for a re-INVITE 2xx we sent
+				if len(r.req.Body()) > 0 {
+					// We offered in that 2xx (offerless re-INVITE): the answer is here.
+					if err := c.takeAnswer(r.from, r.req.Body()); err != nil {
+						c.log.Warn("ack_answer_unusable", "error", err)
+					}
+				}
 				continue
 			}
 			switch r.req.Method {
@@ -97,6 +104,8 @@ func other(s legSide) legSide {
 // version incremented, RFC 3264 §8), and the answer goes back to the sender.
 func (c *b2bCall) reinvite(r dialogRequest) {
 	from, to := r.from, other(r.from)
+	// The other leg may take a while: tell the sender we are on it (RFC 3261 §13.3.1.1).
+	r.tx.Respond(gosip.NewResponseFromRequest(r.req, 100, "Trying", nil))
 	body := r.req.Body()
 	if len(body) == 0 {
 		// An offerless re-INVITE asks for our offer: the SDP we last sent, unchanged.
@@ -136,14 +145,20 @@ func (c *b2bCall) reinvite(r dialogRequest) {
 	if err := c.takeAnswer(to, res.Body()); err != nil {
 		c.log.Warn("reinvite_answer_unusable", "error", err)
 	}
-	// Our answer to the sender: same address and codec, the answering direction.
-	ans := cloneLocal(c.localFor(from))
-	setDirection(ans.Audio(), sdp.AnswerDirection(dir, sdp.SendRecv))
+	// Our answer to the sender: our address, a codec from its new offer
+	// (preferring the one in use), the answering direction.
+	ans, codecs, err := c.answerOffer(from, offer, sdp.AnswerDirection(dir, sdp.SendRecv))
+	if err != nil {
+		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 488, "Not Acceptable Here", nil))
+		return
+	}
 	if err := c.takeRemote(from, offer); err != nil {
 		c.log.Warn("reinvite_offer_unusable", "error", err)
 	}
+	c.setCodecs(from, codecs)
 	c.setLocal(from, ans)
 	c.respondSDP(r, ans)
+	c.replanRelay()
 	wasHeld := c.held[from]
 	c.held[from] = !dir.Receives() || !dir.Sends()
 	switch {
@@ -212,7 +227,68 @@ func (c *b2bCall) takeAnswer(side legSide, body []byte) error {
 	if err != nil {
 		return err
 	}
-	return c.takeRemote(side, ans)
+	if err := c.takeRemote(side, ans); err != nil {
+		return err
+	}
+	if am := ans.Audio(); am != nil {
+		c.setCodecs(side, mediaCodecs(am.Codecs()))
+		c.replanRelay()
+	}
+	return nil
+}
+
+// answerOffer answers a leg's new offer with our address and port on that
+// leg, preferring the speech codec already in use there.
+func (c *b2bCall) answerOffer(side legSide, offer *sdp.Session, dir sdp.Direction) (*sdp.Session, []media.Codec, error) {
+	sess, ip := c.media.aSess, c.media.aIP
+	cur := c.media.aCodecs
+	if side == sideCallee {
+		sess, ip, cur = c.media.bSess, c.media.bIP, c.media.bCodecs
+	}
+	ans, err := sdp.Answer(offer, sdp.Local{Addr: ip, Port: int(sess.LocalAddr().Port()), Codecs: preferFirst(cur),
+		TelephoneEvent: sdp.TelephoneEvent.PayloadType, Ptime: 20 * time.Millisecond, Direction: dir})
+	if err != nil {
+		return nil, nil, err
+	}
+	am := ans.Audio()
+	if am == nil {
+		return nil, nil, errNotAcceptable
+	}
+	trimToOneSpeechCodec(am)
+	return ans, mediaCodecs(am.Codecs()), nil
+}
+
+// setCodecs records the codecs a leg now uses.
+func (c *b2bCall) setCodecs(side legSide, cs []media.Codec) {
+	if side == sideCaller {
+		c.media.aCodecs = cs
+		c.media.aSess.SetCodecs(cs...)
+	} else {
+		c.media.bCodecs = cs
+		c.media.bSess.SetCodecs(cs...)
+	}
+}
+
+// replanRelay restarts the relay when the legs' codecs call for another plan.
+func (c *b2bCall) replanRelay() {
+	if c.media.relay == nil {
+		return
+	}
+	key := codecKey(c.media.aCodecs) + "|" + codecKey(c.media.bCodecs)
+	if key == c.media.planKey {
+		return
+	}
+	if err := c.startRelay(); err != nil {
+		c.log.Warn("relay_replan_failed", "error", err)
+	}
+}
+
+func codecKey(cs []media.Codec) string {
+	var b strings.Builder
+	for _, x := range cs {
+		fmt.Fprintf(&b, "%s/%d;", x.Name, x.PayloadType)
+	}
+	return b.String()
 }
 
 // takeRemote points a leg's session at new remote SDP (a re-INVITE may move

@@ -19,12 +19,14 @@ import (
 type callMedia struct {
 	aSess, bSess     *media.Session
 	aOrigin, bOrigin *sdp.OriginTracker
+	sid              uint64     // o= sess-id base of the call
 	aIP, bIP         netip.Addr // our SDP address towards each phone
 	aRemote, bRemote *sdp.Session
 	aLocal, bLocal   *sdp.Session // last SDP we sent on each leg
 	aCodecs, bCodecs []media.Codec
 	relay            *media.Relay
 	relayCancel      context.CancelFunc
+	planKey          string // codecs the relay was planned for
 }
 
 // ourCodecs are the speech codecs switchd relays and converts between.
@@ -46,8 +48,8 @@ func (c *b2bCall) openMedia() error {
 	}
 	m.aIP = c.s.mediaIPFor(c.src.Addr())
 	sid := uint64(time.Now().UnixNano() & 0x7fffffffffff)
-	m.aOrigin = sdp.NewOriginTracker(sdp.Origin{Username: sdp.DefaultUsername, SessionID: fmt.Sprint(sid), Version: sid})
-	m.bOrigin = sdp.NewOriginTracker(sdp.Origin{Username: sdp.DefaultUsername, SessionID: fmt.Sprint(sid + 1), Version: sid + 1})
+	m.sid = sid
+	m.aOrigin = sdp.NewOriginTracker(originFor(m.aIP, sid))
 	for _, sess := range []*media.Session{m.aSess, m.bSess} {
 		sess.OnTimeout(func() { c.hangupMedia() }) // runs on the engine's goroutine: must not block
 	}
@@ -78,6 +80,17 @@ func (c *b2bCall) closeMedia() {
 			*s = nil
 		}
 	}
+}
+
+// originFor is the o= line of one leg (RFC 8866 §5.2): our address, a
+// session id fixed for the leg, the first version equal to it.
+func originFor(ip netip.Addr, sid uint64) sdp.Origin {
+	at := "IP4"
+	if ip.Is6() && !ip.Is4In6() {
+		at = "IP6"
+	}
+	return sdp.Origin{Username: sdp.DefaultUsername, SessionID: fmt.Sprint(sid), Version: sid,
+		NetType: "IN", AddrType: at, Address: ip.Unmap().String()}
 }
 
 // mediaIPFor is the address we write into SDP for a phone at dst.
@@ -130,6 +143,9 @@ func stamp(t *sdp.OriginTracker, s *sdp.Session) []byte {
 func (c *b2bCall) calleeOffer(aOffer *sdp.Session, dst netip.Addr) ([]byte, error) {
 	m := &c.media
 	m.bIP = c.s.mediaIPFor(dst)
+	if m.bOrigin == nil {
+		m.bOrigin = sdp.NewOriginTracker(originFor(m.bIP, m.sid+1))
+	}
 	te := sdp.TelephoneEvent.PayloadType
 	if aOffer != nil {
 		if am := aOffer.Audio(); am != nil {
@@ -260,6 +276,7 @@ func (c *b2bCall) startRelay() error {
 		return err
 	}
 	m.relay, m.relayCancel = r, cancel
+	m.planKey = codecKey(m.aCodecs) + "|" + codecKey(m.bCodecs)
 	return nil
 }
 
