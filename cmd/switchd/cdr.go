@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchd/switchd/internal/server"
 	"github.com/switchd/switchd/internal/store"
 	"github.com/switchd/switchd/web"
 )
@@ -250,24 +251,5 @@ func withCDRStore(cmd *cobra.Command, g *globalFlags, fn func(*store.Store) erro
 	return fn(st)
 }
 
-// apiCDR is a record in the API's JSON shape.
-func apiCDR(c store.CDR) web.CDR {
-	out := web.CDR{
-		ID: c.ID, Medium: c.Medium, Direction: c.Direction, Caller: c.Caller, CallerName: c.CallerName,
-		Callee: c.Callee, CalleeName: c.CalleeName, Start: c.Start.UTC(), DurationMS: c.Duration.Milliseconds(),
-		BillableMS: c.Billable.Milliseconds(), Cause: c.Cause, HangupSide: c.HangupSide, CodecA: c.CodecA, CodecB: c.CodecB,
-	}
-	if !c.Answer.IsZero() {
-		out.Answer = c.Answer.UTC()
-	}
-	if !c.End.IsZero() {
-		out.End = c.End.UTC()
-	}
-	if q := c.QualityA; q != nil {
-		out.QualityA = &web.MediaQuality{PacketsLost: q.PacketsLost, JitterMS: q.JitterMS}
-	}
-	if q := c.QualityB; q != nil {
-		out.QualityB = &web.MediaQuality{PacketsLost: q.PacketsLost, JitterMS: q.JitterMS}
-	}
-	return out
-}
+// apiCDR is a record in the API's JSON shape (the same conversion the API uses).
+func apiCDR(c store.CDR) web.CDR { return server.WebCDR(c) }

@@ -19,13 +19,13 @@ func (c cdrAPI) ListCDRs(ctx context.Context, q web.CDRQuery) ([]web.CDR, error)
 	}
 	out := make([]web.CDR, len(list))
 	for i, x := range list {
-		out[i] = webCDR(x)
+		out[i] = WebCDR(x)
 	}
 	return out, nil
 }
 
-// webCDR is a record in the API's JSON shape.
-func webCDR(c store.CDR) web.CDR {
+// WebCDR is a stored CDR in the API's JSON shape (also printed by `switchd cdr list --json`).
+func WebCDR(c store.CDR) web.CDR {
 	out := web.CDR{
 		ID: c.ID, Medium: c.Medium, Direction: c.Direction, Caller: c.Caller, CallerName: c.CallerName,
 		Callee: c.Callee, CalleeName: c.CalleeName, Start: c.Start.UTC(), DurationMS: c.Duration.Milliseconds(),
