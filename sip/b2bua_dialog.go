@@ -305,8 +305,7 @@ func (c *b2bCall) takeRemote(side legSide, s *sdp.Session) error {
 	} else {
 		c.media.aRemote = s
 	}
-	hold := s.Hold(m)
-	sess.SetOnHold(hold)
+	sess.SetOnHold(mayBeSilent(s, m))
 	if s.Connection != nil && s.Connection.IsHold() || (m.Connection != nil && m.Connection.IsHold()) {
 		return nil // c=0.0.0.0: keep the latched address
 	}

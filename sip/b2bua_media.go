@@ -184,9 +184,17 @@ func (c *b2bCall) calleeAnswered(body []byte, sipSrc netip.Addr) error {
 	c.media.bCodecs = mediaCodecs(am.Codecs())
 	c.media.bSess.SetCodecs(c.media.bCodecs...)
 	c.media.bSess.SetRemote(addr, sipSrc)
-	c.media.bSess.SetOnHold(ans.Hold(am))
+	c.media.bSess.SetOnHold(mayBeSilent(ans, am))
 	return nil
 }
+
+// mayBeSilent reports whether the phone that wrote m in s may send no RTP
+// without its leg being dead, so that the leg's RTP timeout is suspended
+// (media.Session.SetOnHold): any direction but sendrecv. A phone answering
+// a hold with recvonly or inactive sends nothing (RFC 3264 §6.1), and one
+// holding with sendonly often sends nothing either (RFC 3264 §8.4).
+// sdp.Session.Hold alone ("wants no media from us") missed the held side.
+func mayBeSilent(s *sdp.Session, m *sdp.Media) bool { return s.EffectiveDirection(m) != sdp.SendRecv }
 
 // callerAnswer answers the caller's offer with our address, preferring the
 // codec the callee chose so the relay needs no transcoding.
@@ -225,7 +233,7 @@ func (c *b2bCall) setCaller(remote *sdp.Session, codecs []media.Codec) error {
 	c.media.aCodecs = codecs
 	c.media.aSess.SetCodecs(codecs...)
 	c.media.aSess.SetRemote(addr, c.src.Addr())
-	c.media.aSess.SetOnHold(remote.Hold(am))
+	c.media.aSess.SetOnHold(mayBeSilent(remote, am))
 	return nil
 }
 

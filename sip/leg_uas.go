@@ -81,7 +81,13 @@ func newUASLeg(srv *Server, req *gosip.Request, tx gosip.ServerTransaction, ladd
 	}
 	l.dlg.remoteCSeq = req.CSeq().SeqNo
 	l.dlg.contact = srv.contactFor(laddr, req.Transport())
-	tx.OnCancel(func(*gosip.Request) { l.cancelOne.Do(func() { close(l.cancelled) }) })
+	cancelled := func(*gosip.Request) { l.cancelOne.Do(func() { close(l.cancelled) }) }
+	if !tx.OnCancel(cancelled) {
+		// The CANCEL came before we listened for it (sipgo has answered it
+		// and the INVITE 487 already) or the transaction is gone: either
+		// way the caller has left, and the call must not ring on.
+		cancelled(nil)
+	}
 	return l, nil
 }
 
