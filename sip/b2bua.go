@@ -127,6 +127,8 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		s.respond(tx, req, 503, "Service Unavailable (shutting down)", gosip.NewHeader("Retry-After", "30"))
 		return
 	}
+	pending, untrack := s.trackInvite(req)
+	defer untrack()
 	ctx := context.Background()
 	srcInfo := Source{Addr: src, Transport: lower(req.Transport())}
 	user, challenge := s.registrar.auth.Authenticate(ctx, req, srcInfo, true)
@@ -159,7 +161,11 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		s.respond(tx, req, 480, "Temporarily Unavailable")
 		return
 	}
-	a, err := newUASLeg(s, req, tx, s.laddrFor(req.Transport(), "", src))
+	if pending.done() {
+		s.respond(tx, req, 487, "Request Terminated")
+		return
+	}
+	a, err := newUASLeg(s, req, tx, s.laddrFor(req.Transport(), "", src), pending)
 	if err != nil {
 		s.respond(tx, req, 400, err.Error())
 		return

@@ -163,8 +163,10 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 			a.reject(480, "Temporarily Unavailable (no answer)")
 			return call.CauseNoAnswer, call.SideSwitch
 		case <-a.cancelled:
-			// The transaction layer already answered CANCEL 200 and the INVITE 487.
+			// Usually the transaction layer has answered the INVITE 487 already;
+			// when our own CANCEL handler matched it, we answer (a no-op otherwise).
 			cancelAll(nil)
+			a.reject(487, "Request Terminated")
 			return call.CauseOriginatorCancel, call.SideCaller
 		case cause := <-c.end:
 			cancelAll(nil)

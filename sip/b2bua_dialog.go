@@ -183,7 +183,6 @@ func (c *b2bCall) update(r dialogRequest) {
 func (c *b2bCall) offerTo(to legSide, s *sdp.Session) (*gosip.Response, error) {
 	d := c.dialogOf(to)
 	body := stamp(c.originFor(to), s)
-	c.setLocal(to, s)
 	d.pendingOut.Store(true)
 	defer d.pendingOut.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
@@ -193,6 +192,7 @@ func (c *b2bCall) offerTo(to legSide, s *sdp.Session) (*gosip.Response, error) {
 		return nil, err
 	}
 	if res.IsSuccess() {
+		c.setLocal(to, s) // only an accepted offer becomes what we send on that leg
 		d.refreshTarget(res.Contact())
 		c.s.ackInDialog(d, res)
 	}

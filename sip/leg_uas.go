@@ -19,9 +19,8 @@ type uasLeg struct {
 	tx     gosip.ServerTransaction
 	dlg    *dialogState
 
-	cancelled chan struct{} // closed when the caller CANCELs
-	cancelOne sync.Once
-	acked     chan struct{} // closed on the ACK for our 2xx
+	cancelled <-chan struct{} // closed when the caller CANCELs
+	acked     chan struct{}   // closed on the ACK for our 2xx
 	ackOne    sync.Once
 	inbox     chan dialogRequest // BYE, re-INVITE, UPDATE… from the caller
 
@@ -58,7 +57,7 @@ func (s legSide) String() string {
 	}
 }
 
-func newUASLeg(srv *Server, req *gosip.Request, tx gosip.ServerTransaction, laddr gosip.Addr) (*uasLeg, error) {
+func newUASLeg(srv *Server, req *gosip.Request, tx gosip.ServerTransaction, laddr gosip.Addr, pending *pendingInvite) (*uasLeg, error) {
 	from, to, contact := req.From(), req.To(), req.Contact()
 	if from == nil || to == nil || req.CallID() == nil || req.CSeq() == nil {
 		return nil, errors.New("missing From, To, Call-ID or CSeq")
@@ -69,7 +68,7 @@ func newUASLeg(srv *Server, req *gosip.Request, tx gosip.ServerTransaction, ladd
 	remoteTag, _ := from.Params.Get("tag")
 	l := &uasLeg{
 		srv: srv, invite: req, tx: tx,
-		cancelled: make(chan struct{}), acked: make(chan struct{}),
+		cancelled: pending.ch, acked: make(chan struct{}),
 		inbox: make(chan dialogRequest, 8),
 		dlg: &dialogState{
 			callID: req.CallID().Value(), localTag: newTag(), remoteTag: remoteTag,
@@ -81,7 +80,7 @@ func newUASLeg(srv *Server, req *gosip.Request, tx gosip.ServerTransaction, ladd
 	}
 	l.dlg.remoteCSeq = req.CSeq().SeqNo
 	l.dlg.contact = srv.contactFor(laddr, req.Transport())
-	cancelled := func(*gosip.Request) { l.cancelOne.Do(func() { close(l.cancelled) }) }
+	cancelled := func(*gosip.Request) { pending.cancel() }
 	if !tx.OnCancel(cancelled) {
 		// The CANCEL came before we listened for it (sipgo has answered it
 		// and the INVITE 487 already) or the transaction is gone: either

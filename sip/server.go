@@ -42,8 +42,9 @@ type Server struct {
 	parser  *gosip.Parser
 	dialogs *dialogTable
 
-	b2b   *B2BUA
-	calls callSet
+	b2b     *B2BUA
+	calls   callSet
+	invites sync.Map // inviteKey → *pendingInvite
 
 	udp   map[string]*net.UDPConn // by local address
 	tcp   []net.Listener
@@ -102,10 +103,7 @@ func NewServer(cfg Config, o ServerOptions) (*Server, error) {
 	srv.OnBye(s.onDialogRequest)
 	srv.OnUpdate(s.onDialogRequest)
 	srv.OnInfo(s.onDialogRequest)
-	srv.OnCancel(func(req *gosip.Request, tx gosip.ServerTransaction) {
-		// A CANCEL matching no INVITE transaction (RFC 3261 §9.2).
-		s.respond(tx, req, 481, "Call/Transaction Does Not Exist")
-	})
+	srv.OnCancel(s.onCancel)
 	s.b2b = o.B2BUA
 	s.qual = newQualifier(s, cfg.QualifyInterval.D())
 	return s, nil
@@ -199,6 +197,7 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); s.registrar.RunExpiry(ctx, time.Second) }()
 	go func() { defer wg.Done(); s.qual.run(ctx) }()
 	go func() { defer wg.Done(); s.sweepGuard(ctx) }()
+	s.waitServing(ctx)
 	for _, a := range s.Addrs() {
 		s.log.Info("sip_listening", "addr", a)
 	}
@@ -211,6 +210,24 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("sip: close: %w", err)
 	}
 	return nil
+}
+
+// waitServing waits (up to a second) until sipgo serves every UDP socket,
+// so requests sent from a listener right after Ready find it.
+func (s *Server) waitServing(ctx context.Context) {
+	tp := s.ua.TransportLayer()
+	deadline := time.Now().Add(time.Second)
+	for addr := range s.udp {
+		for {
+			if c, err := tp.GetConnection("udp", addr); err == nil && c != nil {
+				break
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
 }
 
 // Ready is closed once Run serves.
