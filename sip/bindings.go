@@ -148,14 +148,20 @@ type BindingTable struct {
 	mu    sync.Mutex
 	byAOR map[string]map[string]*Binding
 	count int
+	// earliest is at or before the expiry of every binding, so Expire
+	// need not walk the table before then.
+	earliest time.Time
 }
+
+// noExpiry is the earliest expiry of an empty table.
+var noExpiry = time.Unix(1<<62, 0)
 
 // NewBindingTable returns an empty table. sink may be nil.
 func NewBindingTable(maxPerAOR int, sink func(Change)) *BindingTable {
 	if sink == nil {
 		sink = func(Change) {}
 	}
-	return &BindingTable{maxPerAOR: maxPerAOR, sink: sink, byAOR: make(map[string]map[string]*Binding)}
+	return &BindingTable{maxPerAOR: maxPerAOR, sink: sink, byAOR: make(map[string]map[string]*Binding), earliest: noExpiry}
 }
 
 // Apply performs the binding steps of RFC 3261 §10.3 (6–8) for one REGISTER
@@ -243,6 +249,9 @@ func (t *BindingTable) Apply(u Update, now time.Time) ([]Change, []Binding, erro
 			b.Contact, b.Instance, b.RegID, b.Q = c.Contact, c.Instance, c.RegID, c.Q
 			b.CallID, b.CSeq = u.CallID, u.CSeq
 			b.Expires = now.Add(c.Expires)
+			if b.Expires.Before(t.earliest) {
+				t.earliest = b.Expires
+			}
 			b.Source, b.Transport, b.Local, b.UserAgent = u.Source, u.Transport, u.Local, u.UserAgent
 			b.Updated = now
 			changes = append(changes, Change{Op: op, Binding: *b})
@@ -270,18 +279,25 @@ func (t *BindingTable) recount() {
 func (t *BindingTable) Expire(now time.Time) []Change {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if now.Before(t.earliest) {
+		return nil // nothing can have expired: no walk over the whole table every second
+	}
 	var changes []Change
+	earliest := noExpiry
 	for aor, set := range t.byAOR {
 		for key, b := range set {
 			if !b.Expires.After(now) {
 				changes = append(changes, Change{Op: OpExpire, Binding: *b})
 				delete(set, key)
+			} else if b.Expires.Before(earliest) {
+				earliest = b.Expires
 			}
 		}
 		if len(set) == 0 {
 			delete(t.byAOR, aor)
 		}
 	}
+	t.earliest = earliest
 	if len(changes) > 0 {
 		t.count -= len(changes)
 		for _, c := range changes {
@@ -325,6 +341,9 @@ func (t *BindingTable) Restore(bs []Binding, now time.Time) []Change {
 		}
 		b := b
 		set[b.Key] = &b
+		if b.Expires.Before(t.earliest) {
+			t.earliest = b.Expires
+		}
 	}
 	t.recount()
 	for _, c := range expired {
