@@ -41,8 +41,8 @@ func parseSessionExpires(msg interface{ GetHeader(string) gosip.Header }) (secs 
 		return 0, ""
 	}
 	for _, p := range strings.Split(params, ";") {
-		k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
-		if strings.EqualFold(k, "refresher") {
+		k, val, _ := strings.Cut(p, "=") // LWS may surround "=" (RFC 3261 §25.1 EQUAL)
+		if strings.EqualFold(strings.TrimSpace(k), "refresher") {
 			refresher = strings.ToLower(strings.TrimSpace(val))
 		}
 	}
