@@ -51,6 +51,7 @@ type stream struct {
 	changed  chan struct{} // closed and replaced whenever audio arrives
 
 	started   bool
+	closed    bool // set by close: start must not Add to wg after close Waits
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -91,7 +92,7 @@ func (s *stream) setSilent(silent bool) {
 func (s *stream) start() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.started {
+	if s.started || s.closed {
 		return
 	}
 	s.started = true
@@ -236,6 +237,9 @@ func (s *stream) stats() MediaStats {
 // close stops both loops and releases the socket; idempotent.
 func (s *stream) close() {
 	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true // orders every wg.Add in start before the Wait below
+		s.mu.Unlock()
 		close(s.stop)
 		s.conn.Close()
 		s.wg.Wait()
