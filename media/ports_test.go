@@ -56,7 +56,7 @@ func TestPortPoolExhaustion(t *testing.T) {
 func TestPortPoolSkipsForeign(t *testing.T) {
 	held, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 24601}) // RTCP port of the first pair
 	if err != nil {
-		t.Skipf("cannot hold a port: %v", err)
+		t.Fatalf("cannot hold port 24601 for the test: %v", err)
 	}
 	defer held.Close()
 	e := newTestEngine(t, 24600, 24603)
