@@ -4,7 +4,7 @@
 # bounded by -m, -timeout and timeout(1).
 #
 #   bench/calls.sh                 # the full run, parts a and b (~13-15 minutes)
-#   QUICK=1 bench/calls.sh         # a quick look (~4 minutes)
+#   QUICK=1 bench/calls.sh         # a quick look (~3 minutes)
 #   PARTS=b CONC="500 1000" RUNS_B=1 bench/calls.sh   # one part, chosen steps
 #   PARTS=m bench/calls.sh         # media's Relay vs BareUDPLoop microbenchmarks (~30 s)
 #   SUMMARY_ONLY=1 WORK=DIR ... bench/calls.sh        # rewrite DIR/summary.md
@@ -149,10 +149,11 @@ core_busy() { awk -v c="cpu$1" '$1 == c {print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 machine_busy() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 udp_rcvbuf_errors() { awk '/^Udp:/ { if (h) { for (i = 1; i <= NF; i++) if (n[i] == "RcvbufErrors") print $i } else { h = 1; for (i = 1; i <= NF; i++) n[i] = $i } }' /proc/net/snmp; }
-# sample_switchd: "goroutines rss_mib"
+# sample_switchd: "goroutines rss_mib heap_inuse_mib"
 sample_switchd() {
 	curl -fs "$METRICS" 2>/dev/null |
-		awk '/^go_goroutines / {g = $2} /^process_resident_memory_bytes / {r = $2} END {printf "%d %.0f\n", g, r / 1048576}'
+		awk '/^go_goroutines / {g = $2} /^process_resident_memory_bytes / {r = $2} /^go_memstats_heap_inuse_bytes / {h = $2}
+			END {printf "%d %.0f %.0f\n", g, r / 1048576, h / 1048576}'
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
@@ -261,7 +262,7 @@ uac() {
 
 part_a() {
 	local CSV=$WORK/runs_a.csv
-	echo "rate,run,calls,succ,fail,unexpected,retrans,wall_s,achieved,rtd_ms,switchd_cpu_s,us_per_call,other_cpu_pct,quiet_before,rcvbuf_errors,goroutines_mid,rss_mib_mid,uas_fail,clean" >"$CSV"
+	echo "rate,run,calls,succ,fail,unexpected,retrans,wall_s,achieved,rtd_ms,switchd_cpu_s,us_per_call,other_cpu_pct,quiet_before,rcvbuf_errors,goroutines_mid,rss_mib_mid,heap_mib_mid,uas_fail,clean" >"$CSV"
 	start_switchd
 	log "(a) switchd pid $SERVER_PID on cpu $SERVER_CPU; sipp on cpu $GEN_CPU; idle: goroutines/RSS MiB $(sample_switchd)"
 	local total=0 r
@@ -301,16 +302,16 @@ part_a() {
 			local scpu=$((c1 - c0)) us=- other span
 			[ "$succ" -gt 0 ] && us=$(echo "scale=1; $scpu * 1000000 / $HZ / $succ" | bc)
 			span=$(echo "$t1 - $t0" | bc)
-			# other processes: machine busy less switchd's time less sipp's (the caller's tick count
-			# is gone with it: approximate sipp by the generator core's share below)
+			# other processes and sipp: machine busy time less switchd's (approximate)
 			other=$(echo "scale=0; (($b1 - $b0) - $scpu) * 100 / $HZ / $span" | bc)
-			local gor rss clean=no
-			read -r gor rss <"$WORK/mid.txt" || { gor=-; rss=-; }
+			[ "$other" -lt 0 ] && other=0 # /proc/stat's tick sampling undercounts short bursts
+			local gor rss heap clean=no
+			read -r gor rss heap <"$WORK/mid.txt" || { gor=-; rss=-; heap=-; }
 			if [ "$fail" -eq 0 ] && [ "$((achieved * 100))" -ge "$((rate * 90))" ]; then
 				clean=yes; clean_runs=$((clean_runs + 1))
 			fi
-			echo "$rate,$run,$calls,$succ,$fail,$unexp,$retr,$wall,$achieved,$rtd,$(echo "scale=2; $scpu / $HZ" | bc),$us,$other,$quiet,$((e1 - e0)),$gor,$rss,-,$clean" >>"$CSV"
-			log "(a) rate $rate run $run (quiet before: cores $quiet%): ok $succ fail $fail (unexpected $unexp) retrans $retr achieved $achieved/s INVITE->200 ${rtd}ms switchd ${us}us/call; others+sipp ${other}% of a core; goroutines $gor RSS ${rss}MiB -> $clean"
+			echo "$rate,$run,$calls,$succ,$fail,$unexp,$retr,$wall,$achieved,$rtd,$(echo "scale=2; $scpu / $HZ" | bc),$us,$other,$quiet,$((e1 - e0)),$gor,$rss,$heap,-,$clean" >>"$CSV"
+			log "(a) rate $rate run $run (quiet before: cores $quiet%): ok $succ fail $fail (unexpected $unexp) retrans $retr achieved $achieved/s INVITE->200 ${rtd}ms switchd ${us}us/call; others+sipp ${other}% of a core; goroutines $gor RSS ${rss}MiB heap ${heap}MiB -> $clean"
 		done
 	done
 	sleep 1.5
@@ -532,14 +533,14 @@ summarize() {
 	if [ -s "$WORK/runs_a.csv" ]; then
 		echo "### (a) call setup rate (medians of $RUNS_A runs of ${DURATION_A}s, calls ${HOLD_MS} ms long)"
 		echo
-		echo "| attempted calls/s | achieved/s | failed | unexpected msgs | sipp retrans | INVITE→200 ms mean/p99 bucket | switchd CPU µs/call | others+sipp CPU % | goroutines (mid-run) | RSS MiB (mid-run) | clean runs |"
-		echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		echo "| attempted calls/s | achieved/s | failed | unexpected msgs | sipp retrans | INVITE→200 ms mean/p99 bucket | switchd CPU µs/call | sipp+others CPU % (approx.) | goroutines (mid-run) | RSS MiB (mid-run) | Go heap in use MiB (mid-run) | clean runs |"
+		echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		for rate in $RATES; do
 			rows=$(awk -F, -v r="$rate" 'NR > 1 && $1 == r' "$WORK/runs_a.csv")
 			[ -z "$rows" ] && continue
 			col() { echo "$rows" | cut -d, -f"$1" | tr '\n' ' ' | median; }
 			n=$(echo "$rows" | wc -l); nc=$(echo "$rows" | grep -c ',yes$' || true)
-			echo "| $rate | $(col 9) | $(col 5) | $(col 6) | $(col 7) | $(col 10) | $(col 12) | $(col 13) | $(col 16) | $(col 17) | $nc/$n |"
+			echo "| $rate | $(col 9) | $(col 5) | $(col 6) | $(col 7) | $(col 10) | $(col 12) | $(col 13) | $(col 16) | $(col 17) | $(col 18) | $nc/$n |"
 		done
 		echo
 		best=$(for rate in $RATES; do
@@ -548,7 +549,7 @@ summarize() {
 			[ "$((nc * 2))" -gt "$n" ] && echo "$rate"
 		done | sort -n | tail -1 || true)
 		echo "Highest rate with zero failed calls (majority of runs): ${best:-none}/s."
-		echo "Goroutines / RSS MiB after the last run: $(tr '\n' ';' <"$WORK/a_after.txt")"
+		echo "After the last run (goroutines, RSS MiB, heap in use MiB): $(tr '\n' ';' <"$WORK/a_after.txt")"
 		echo
 	fi
 	if [ -s "$WORK/runs_b.csv" ]; then
