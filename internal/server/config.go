@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/switchd/switchd/internal/config"
 	"github.com/switchd/switchd/internal/store"
 	"github.com/switchd/switchd/media"
+	"github.com/switchd/switchd/routing"
 	"github.com/switchd/switchd/sip"
 	"github.com/switchd/switchd/web"
 )
@@ -24,6 +26,22 @@ type Config struct {
 	Media   media.Config `yaml:"media"`
 	HTTP    web.Config   `yaml:"http"`
 	Log     LogConfig    `yaml:"log"`
+
+	// RoutingFile names a separate YAML file holding numbering, trunks,
+	// dids and dial_rules (the keys below), relative to this file's
+	// directory. It cannot be combined with those keys here. Default "".
+	RoutingFile string `yaml:"routing_file"`
+	// Numbering is the home numbering plan (routing.Numbering). Default none.
+	Numbering routing.Numbering `yaml:"numbering"`
+	// Trunks are the carriers. Default none.
+	Trunks []routing.TrunkConfig `yaml:"trunks"`
+	// DIDs route inbound calls by called number. Default none.
+	DIDs []routing.DIDConfig `yaml:"dids"`
+	// DialRules route numbers dialled by extensions to trunks. Default none.
+	DialRules []routing.DialRuleConfig `yaml:"dial_rules"`
+
+	// routing is the content of RoutingFile, read by LoadConfig.
+	routing routing.Config
 }
 
 // LogConfig is the `log:` section.
@@ -45,7 +63,23 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate checks the whole file.
+// inlineRouting returns the routing keys of this file.
+func (c *Config) inlineRouting() routing.Config {
+	return routing.Config{Numbering: c.Numbering, Trunks: c.Trunks, DIDs: c.DIDs, DialRules: c.DialRules}
+}
+
+// Routing returns the effective routing configuration: the content of
+// RoutingFile (as read by LoadConfig) when it is set, else the inline keys.
+func (c *Config) Routing() routing.Config {
+	if c.RoutingFile != "" {
+		return c.routing
+	}
+	return c.inlineRouting()
+}
+
+// Validate checks the whole file. The routing keys are checked here when
+// they are inline; a routing_file is checked by LoadConfig when it reads
+// it, so that its problems carry its own name and lines.
 func (c *Config) Validate() []config.Problem {
 	var ps config.Problems
 	if c.DataDir == "" {
@@ -64,6 +98,11 @@ func (c *Config) Validate() []config.Problem {
 	default:
 		ps.Add("log.format", "%q is not text or json", c.Log.Format)
 	}
+	if inline := c.inlineRouting(); c.RoutingFile == "" {
+		ps.Merge("", inline.Validate())
+	} else if !inline.IsZero() {
+		ps.Add("routing_file", "cannot be combined with numbering, trunks, dids or dial_rules in this file: move them into %s", c.RoutingFile)
+	}
 	return ps.List()
 }
 
@@ -73,9 +112,11 @@ func (c *Config) DBPath() string { return filepath.Join(c.DataDir, "switchd.db")
 // TokenPath is where serve writes the first admin API token.
 func (c *Config) TokenPath() string { return filepath.Join(c.DataDir, "admin.token") }
 
-// LoadConfig reads path ("" for the built-in default). The returned
-// *config.Error, when not nil, may hold only warnings; the config is usable
-// unless it HasErrors.
+// LoadConfig reads path ("" for the built-in default) and the routing_file
+// it names, if any. The returned *config.Error, when not nil, may hold only
+// warnings; the config is usable unless it HasErrors. Its problems may come
+// from both files: those of path first, then those of the routing file,
+// each in line order.
 func LoadConfig(path string) (*Config, error) {
 	cfg := DefaultConfig()
 	if path == "" {
@@ -85,10 +126,58 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	if err := config.Decode(path, data, &cfg); err != nil {
+	var problems []config.Problem
+	err = config.Decode(path, data, &cfg)
+	var cerr *config.Error
+	switch {
+	case errors.As(err, &cerr):
+		problems = cerr.Problems
+	case err != nil:
 		return &cfg, err
 	}
+	if cfg.RoutingFile != "" {
+		problems = append(problems, cfg.loadRoutingFile(path, data)...)
+	}
+	if len(problems) > 0 {
+		return &cfg, &config.Error{Problems: problems}
+	}
 	return &cfg, nil
+}
+
+// RoutingPath is the routing file's path: RoutingFile relative to the
+// directory of the configuration file at path; "" when none is set.
+func (c *Config) RoutingPath(path string) string {
+	if c.RoutingFile == "" || filepath.IsAbs(c.RoutingFile) {
+		return c.RoutingFile
+	}
+	return filepath.Join(filepath.Dir(path), c.RoutingFile)
+}
+
+// loadRoutingFile reads and validates the routing file named by the
+// configuration file at path (whose content is data).
+func (c *Config) loadRoutingFile(path string, data []byte) []config.Problem {
+	rpath := c.RoutingPath(path)
+	rdata, err := os.ReadFile(rpath)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		ps := []config.Problem{{Path: "routing_file", Msg: fmt.Sprintf("cannot read %s: %v", c.RoutingFile, err)}}
+		config.Locate(path, data, ps)
+		return ps
+	}
+	var rc routing.Config
+	err = config.Decode(rpath, rdata, &rc)
+	c.routing = rc
+	var cerr *config.Error
+	if errors.As(err, &cerr) {
+		return cerr.Problems
+	}
+	if err != nil {
+		return []config.Problem{{File: rpath, Msg: err.Error()}}
+	}
+	return nil
 }
 
 // Check is `switchd validate`: exactly the load path of serve, without

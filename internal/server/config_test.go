@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/switchd/switchd/internal/config"
+	"github.com/switchd/switchd/routing"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -17,7 +18,8 @@ var update = flag.Bool("update", false, "rewrite golden files")
 const goldenSep = "-----\n"
 
 // TestConfigGolden loads each testdata/config/NAME.txt (YAML, a separator,
-// the expected `switchd validate` lines) as NAME.yaml.
+// the expected `switchd validate` lines) as NAME.yaml, next to copies of
+// testdata/config/*.yaml (routing files the cases name).
 func TestConfigGolden(t *testing.T) {
 	files, _ := filepath.Glob("testdata/config/*.txt")
 	if len(files) == 0 {
@@ -35,6 +37,17 @@ func TestConfigGolden(t *testing.T) {
 				t.Fatalf("%s has no %q separator", golden, goldenSep)
 			}
 			dir := t.TempDir()
+			// Files a case refers to (routing_file) are testdata/config/*.yaml.
+			extra, _ := filepath.Glob("testdata/config/*.yaml")
+			for _, f := range extra {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
 			path := filepath.Join(dir, name+".yaml")
 			if err := os.WriteFile(path, []byte(input), 0o600); err != nil {
 				t.Fatal(err)
@@ -125,4 +138,47 @@ func FuzzLoadConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestConfigRoutingFile: a valid routing_file is read relative to the main file
+// and becomes the effective routing configuration.
+func TestConfigRoutingFile(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "etc")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	routingYAML := "trunks:\n  - name: carrier-a\n    host: 192.0.2.1\n    inbound:\n      addresses: [192.0.2.1]\n" +
+		"dids:\n  - number: \"+441632960000\"\n    extension: \"1001\"\n"
+	if err := os.WriteFile(filepath.Join(sub, "routing.yaml"), []byte(routingYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(sub, "switchd.yaml")
+	if err := os.WriteFile(path, []byte("routing_file: routing.yaml\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := cfg.Routing()
+	if len(rc.Trunks) != 1 || rc.Trunks[0].Name != "carrier-a" || len(rc.DIDs) != 1 || len(cfg.Trunks) != 0 {
+		t.Fatalf("Routing() = %+v", rc)
+	}
+	if got := cfg.RoutingPath(path); got != filepath.Join(sub, "routing.yaml") {
+		t.Errorf("RoutingPath = %q", got)
+	}
+	tbl, err := routing.New(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in, err := tbl.Inbound(tbl.Trunk("carrier-a"), "+441632960000"); err != nil || in.Dest.Target != "1001" {
+		t.Fatalf("Inbound = %+v, %v", in, err)
+	}
+	// Inline keys are the effective configuration without routing_file.
+	inline := DefaultConfig()
+	inline.Trunks = rc.Trunks
+	if got := inline.Routing(); len(got.Trunks) != 1 {
+		t.Fatalf("inline Routing() = %+v", got)
+	}
 }
