@@ -35,6 +35,17 @@ const (
 	DataJitterMSB    = "b_jitter_ms"    //
 )
 
+// Keys of Event.Data for routing facts: the carrier trunk a call came in
+// on or went out through, the DID it was dialled on, and a description of
+// the route taken (the DID entry or dial rule). call_created carries what
+// is known at the start; later events (answered, ended) may name the trunk
+// that finally carried the call, which overrides.
+const (
+	DataTrunk = "trunk" // trunk name
+	DataDID   = "did"   // the called number as matched, E.164 where normalisable
+	DataRoute = "route" // e.g. "did +862155550100 -> extension 1001", "rule international via carrier-a"
+)
+
 // Event is one state change on the bus. Seq and Time are assigned by
 // Bus.Publish: Seq strictly increases (1, 2, 3…) for the life of the bus,
 // and Time never decreases along it. An event is immutable once published:

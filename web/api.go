@@ -59,16 +59,44 @@ type Live interface {
 
 // Extension is a phone account as the API shows it (never its digests).
 type Extension struct {
-	Number  string    `json:"number"`
-	Name    string    `json:"name"`
-	Realm   string    `json:"realm"`
-	Created time.Time `json:"created"`
+	Number   string    `json:"number"`
+	Name     string    `json:"name"`
+	Realm    string    `json:"realm"`
+	Class    string    `json:"class"`     // outbound permission class: internal, national, international
+	CallerID string    `json:"caller_id"` // own outside number (E.164); "" for none
+	Privacy  bool      `json:"privacy"`   // caller ID withheld on outside calls (RFC 3325 Privacy: id)
+	Created  time.Time `json:"created"`
 }
 
-// Extensions manages phone accounts.
+// NewExtension is the body of POST /api/v1/extensions. Class (default
+// national), CallerID and Privacy are optional.
+type NewExtension struct {
+	Number   string `json:"number"`
+	Name     string `json:"name"`
+	Password string `json:"password"`
+	Class    string `json:"class"`
+	CallerID string `json:"caller_id"`
+	Privacy  bool   `json:"privacy"`
+}
+
+// ExtensionChange is the body of PATCH /api/v1/extensions/{number}: the
+// routing attributes to change. Absent (or null) ones keep their value;
+// "caller_id": "" clears the caller ID.
+type ExtensionChange struct {
+	Class    *string `json:"class"`
+	CallerID *string `json:"caller_id"`
+	Privacy  *bool   `json:"privacy"`
+}
+
+// Empty reports whether the change changes nothing.
+func (c ExtensionChange) Empty() bool { return c.Class == nil && c.CallerID == nil && c.Privacy == nil }
+
+// Extensions manages phone accounts. Invalid values (a class or caller ID
+// the switch does not accept) are errors wrapping ErrInvalid.
 type Extensions interface {
 	ListExtensions(ctx context.Context) ([]Extension, error)
-	AddExtension(ctx context.Context, number, name, password string) error
+	AddExtension(ctx context.Context, e NewExtension) error
+	ChangeExtension(ctx context.Context, number string, c ExtensionChange) error
 	SetExtensionPassword(ctx context.Context, number, password string) error
 	RemoveExtension(ctx context.Context, number string) error
 }
@@ -96,6 +124,8 @@ type Deps struct {
 	EventMaxLag int
 	// CDRs answers GET /api/v1/cdrs; nil answers 503.
 	CDRs CDRs
+	// Trunks answers GET /api/v1/trunks; nil lists none.
+	Trunks Trunks
 }
 
 // NewHandler builds the HTTP handler.
@@ -122,10 +152,12 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	mux.Handle("DELETE /api/v1/bans/{ip}", a.auth(http.HandlerFunc(a.unban)))
 	mux.Handle("GET /api/v1/extensions", a.auth(http.HandlerFunc(a.listExtensions)))
 	mux.Handle("POST /api/v1/extensions", a.auth(http.HandlerFunc(a.addExtension)))
+	mux.Handle("PATCH /api/v1/extensions/{number}", a.auth(http.HandlerFunc(a.changeExtension)))
 	mux.Handle("PUT /api/v1/extensions/{number}/password", a.auth(http.HandlerFunc(a.setPassword)))
 	mux.Handle("DELETE /api/v1/extensions/{number}", a.auth(http.HandlerFunc(a.removeExtension)))
 	mux.Handle("GET /api/v1/events", a.authQueryToken(http.HandlerFunc(a.events)))
 	mux.Handle("GET /api/v1/cdrs", a.auth(http.HandlerFunc(a.listCDRs)))
+	mux.Handle("GET /api/v1/trunks", a.auth(http.HandlerFunc(a.trunks)))
 	mux.Handle("/api/", a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API endpoint %s %s", r.Method, r.URL.Path))
 	})))
@@ -204,22 +236,33 @@ func (a *api) listExtensions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"extensions": nonNil(exts)})
 }
 
-type extensionInput struct {
-	Number   string `json:"number"`
-	Name     string `json:"name"`
-	Password string `json:"password"`
-}
-
 func (a *api) addExtension(w http.ResponseWriter, r *http.Request) {
-	var in extensionInput
+	var in NewExtension
 	if !readJSON(w, r, &in) {
 		return
 	}
-	if err := a.d.Extensions.AddExtension(r.Context(), in.Number, in.Name, in.Password); err != nil {
+	if err := a.d.Extensions.AddExtension(r.Context(), in); err != nil {
 		writeError(w, statusOf(err), err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"number": in.Number})
+}
+
+// changeExtension answers PATCH /api/v1/extensions/{number} with 204.
+func (a *api) changeExtension(w http.ResponseWriter, r *http.Request) {
+	var in ExtensionChange
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if in.Empty() {
+		writeError(w, http.StatusBadRequest, errors.New("nothing to change: give class, caller_id or privacy"))
+		return
+	}
+	if err := a.d.Extensions.ChangeExtension(r.Context(), r.PathValue("number"), in); err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (a *api) setPassword(w http.ResponseWriter, r *http.Request) {

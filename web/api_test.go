@@ -37,17 +37,62 @@ func (f *fakeLive) Unban(ip string) (bool, error) {
 	return ip == "192.0.2.1", nil
 }
 
-type fakeExts map[string]string
+// fakeExts keeps extensions in memory and checks values as the switch's
+// store does (roughly), so the API's error mapping can be tested.
+type fakeExts map[string]*Extension
 
-func (f fakeExts) ListExtensions(context.Context) ([]Extension, error) { return nil, nil }
-func (f fakeExts) AddExtension(_ context.Context, n, _, pw string) error {
-	if _, ok := f[n]; ok {
-		return fmt.Errorf("%w: extension %s exists", ErrConflict, n)
+func checkRouting(class, callerID string) error {
+	if class != "internal" && class != "national" && class != "international" {
+		return fmt.Errorf("%w: class %q", ErrInvalid, class)
 	}
-	if len(pw) < 6 {
+	if callerID != "" && !strings.HasPrefix(callerID, "+") {
+		return fmt.Errorf("%w: caller ID %q", ErrInvalid, callerID)
+	}
+	return nil
+}
+
+func (f fakeExts) ListExtensions(context.Context) ([]Extension, error) {
+	var out []Extension
+	for _, e := range f {
+		out = append(out, *e)
+	}
+	return out, nil
+}
+func (f fakeExts) AddExtension(_ context.Context, in NewExtension) error {
+	if _, ok := f[in.Number]; ok {
+		return fmt.Errorf("%w: extension %s exists", ErrConflict, in.Number)
+	}
+	if len(in.Password) < 6 {
 		return fmt.Errorf("%w: password too short", ErrInvalid)
 	}
-	f[n] = pw
+	if in.Class == "" {
+		in.Class = "national"
+	}
+	if err := checkRouting(in.Class, in.CallerID); err != nil {
+		return err
+	}
+	f[in.Number] = &Extension{Number: in.Number, Name: in.Name, Class: in.Class, CallerID: in.CallerID, Privacy: in.Privacy}
+	return nil
+}
+func (f fakeExts) ChangeExtension(_ context.Context, n string, c ExtensionChange) error {
+	e, ok := f[n]
+	if !ok {
+		return fmt.Errorf("%w: extension %s", ErrNotFound, n)
+	}
+	next := *e
+	if c.Class != nil {
+		next.Class = *c.Class
+	}
+	if c.CallerID != nil {
+		next.CallerID = *c.CallerID
+	}
+	if c.Privacy != nil {
+		next.Privacy = *c.Privacy
+	}
+	if err := checkRouting(next.Class, next.CallerID); err != nil {
+		return err
+	}
+	*e = next
 	return nil
 }
 func (f fakeExts) SetExtensionPassword(context.Context, string, string) error { return nil }
@@ -60,14 +105,20 @@ func (f fakeExts) RemoveExtension(_ context.Context, n string) error {
 }
 
 func newTestServer(t *testing.T, public bool) (*httptest.Server, *fakeLive) {
+	srv, live, _ := newTestServerExts(t, public)
+	return srv, live
+}
+
+func newTestServerExts(t *testing.T, public bool) (*httptest.Server, *fakeLive, fakeExts) {
 	live := &fakeLive{}
+	exts := fakeExts{"1001": {Number: "1001", Class: "national"}}
 	h := NewHandler(Config{PublicMetrics: public}, Deps{
-		Tokens: fakeTokens{"good": {Name: "admin", Role: "admin"}}, Live: live, Extensions: fakeExts{"1001": "x"},
+		Tokens: fakeTokens{"good": {Name: "admin", Role: "admin"}}, Live: live, Extensions: exts,
 		Gatherer: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return srv, live
+	return srv, live, exts
 }
 
 func call(t *testing.T, srv *httptest.Server, method, path, token, body string) (int, map[string]any) {
@@ -148,5 +199,58 @@ func TestAPIRegistrationsAndErrors(t *testing.T) {
 	}
 	if len(live.unbanned) != 2 {
 		t.Errorf("unban calls %v", live.unbanned)
+	}
+}
+
+func TestAPIExtensionRouting(t *testing.T) {
+	srv, _, exts := newTestServerExts(t, true)
+	cases := []struct {
+		method, path, body string
+		want               int
+	}{
+		{"POST", "/api/v1/extensions", `{"number":"2000","password":"longenough","class":"international","caller_id":"+862155550100","privacy":true}`, 201},
+		{"POST", "/api/v1/extensions", `{"number":"2001","password":"longenough"}`, 201},
+		{"POST", "/api/v1/extensions", `{"number":"2002","password":"longenough","class":"premium"}`, 400},
+		{"POST", "/api/v1/extensions", `{"number":"2002","password":"longenough","caller_id":"0215555"}`, 400},
+		{"POST", "/api/v1/extensions", `{"number":"2002","password":"longenough","privacy":"yes"}`, 400},
+		{"PATCH", "/api/v1/extensions/2001", `{"class":"internal"}`, 204},
+		{"PATCH", "/api/v1/extensions/2001", `{"caller_id":"+862155550101","privacy":true}`, 204},
+		{"PATCH", "/api/v1/extensions/2000", `{"caller_id":"","privacy":false}`, 204},
+		{"PATCH", "/api/v1/extensions/2001", `{"class":"premium"}`, 400},
+		{"PATCH", "/api/v1/extensions/2001", `{"caller_id":"12"}`, 400},
+		{"PATCH", "/api/v1/extensions/2001", `{}`, 400},
+		{"PATCH", "/api/v1/extensions/2001", `{"clas":"internal"}`, 400},
+		{"PATCH", "/api/v1/extensions/9999", `{"class":"internal"}`, 404},
+	}
+	for _, c := range cases {
+		code, body := call(t, srv, c.method, c.path, "good", c.body)
+		if code != c.want {
+			t.Errorf("%s %s %s: %d %v, want %d", c.method, c.path, c.body, code, body, c.want)
+		}
+		if code >= 400 && body["error"] == "" {
+			t.Errorf("%s %s: error body %v", c.method, c.path, body)
+		}
+	}
+	if _, ok := exts["2002"]; ok {
+		t.Error("an extension with invalid routing was added")
+	}
+	want := map[string]Extension{
+		"2000": {Number: "2000", Class: "international"},
+		"2001": {Number: "2001", Class: "internal", CallerID: "+862155550101", Privacy: true},
+	}
+	code, body := call(t, srv, "GET", "/api/v1/extensions", "good", "")
+	list, _ := body["extensions"].([]any)
+	if code != 200 || len(list) != 3 {
+		t.Fatalf("list: %d %v", code, body)
+	}
+	for _, x := range list {
+		m := x.(map[string]any)
+		w, ok := want[m["number"].(string)]
+		if !ok {
+			continue
+		}
+		if m["class"] != w.Class || m["caller_id"] != w.CallerID || m["privacy"] != w.Privacy {
+			t.Errorf("extension JSON %v, want class %q caller_id %q privacy %v", m, w.Class, w.CallerID, w.Privacy)
+		}
 	}
 }

@@ -30,6 +30,9 @@ type CDR struct {
 	CodecB     string        `json:"codec_b,omitempty"`
 	QualityA   *MediaQuality `json:"quality_a,omitempty"`
 	QualityB   *MediaQuality `json:"quality_b,omitempty"`
+	Trunk      string        `json:"trunk,omitempty"` // carrier trunk; absent between extensions
+	DID        string        `json:"did,omitempty"`   // the number dialled as matched
+	Route      string        `json:"route,omitempty"` // how the call was routed, for people
 }
 
 // MediaQuality is one leg's received RTP quality (RFC 3550 §6.4.1).

@@ -26,7 +26,8 @@ func (f *fakeCDRs) ListCDRs(_ context.Context, q CDRQuery) ([]CDR, error) {
 func TestCDRsAPI(t *testing.T) {
 	start := time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
 	src := &fakeCDRs{list: []CDR{{ID: "a", Caller: "100", Callee: "200", Start: start, DurationMS: 1500,
-		QualityA: &MediaQuality{PacketsLost: 2, JitterMS: 1.5}}}}
+		QualityA: &MediaQuality{PacketsLost: 2, JitterMS: 1.5}, Trunk: "carrier-a", DID: "+862155550100",
+		Route: "did +862155550100 -> extension 200"}}}
 	srv := httptest.NewServer(NewHandler(Config{}, Deps{
 		Tokens: fakeTokens{"good": {}}, Gatherer: prometheus.NewRegistry(),
 		Logger: slog.New(slog.DiscardHandler), CDRs: src,
@@ -43,7 +44,8 @@ func TestCDRsAPI(t *testing.T) {
 	}
 	first := cdrs[0].(map[string]any)
 	if first["start"] != "2025-06-01T09:00:00Z" || first["duration_ms"] != 1500.0 || first["answer"] != nil || first["end"] != nil ||
-		first["quality_a"].(map[string]any)["packets_lost"] != 2.0 {
+		first["quality_a"].(map[string]any)["packets_lost"] != 2.0 || first["trunk"] != "carrier-a" ||
+		first["did"] != "+862155550100" || first["route"] != "did +862155550100 -> extension 200" {
 		t.Fatalf("CDR JSON %v", first)
 	}
 

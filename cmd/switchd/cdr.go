@@ -101,14 +101,15 @@ func newCDRListCmd(g *globalFlags) *cobra.Command {
 
 func printCDRs(w io.Writer, cdrs []store.CDR) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "START\tDIRECTION\tCALLER\tCALLEE\tDURATION\tBILLABLE\tCAUSE\tHUNG UP\tID")
+	fmt.Fprintln(tw, "START\tDIRECTION\tTRUNK\tDID\tCALLER\tCALLEE\tDURATION\tBILLABLE\tCAUSE\tHUNG UP\tID")
 	for _, c := range cdrs {
 		dur, bill := c.Duration.Round(time.Second).String(), c.Billable.Round(time.Second).String()
 		if c.Open() {
 			dur, bill = "in progress", "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Start.Local().Format(time.DateTime), dash(c.Direction),
-			party(c.Caller, c.CallerName), party(c.Callee, c.CalleeName), dur, bill, dash(c.Cause), dash(c.HangupSide), c.ID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Start.Local().Format(time.DateTime),
+			dash(c.Direction), dash(c.Trunk), dash(c.DID), party(c.Caller, c.CallerName), party(c.Callee, c.CalleeName),
+			dur, bill, dash(c.Cause), dash(c.HangupSide), c.ID)
 	}
 	return tw.Flush()
 }
@@ -160,11 +161,13 @@ func newCDRExportCmd(g *globalFlags) *cobra.Command {
 	return cmd
 }
 
-// cdrCSVHeader names the CSV columns, as the database does.
+// cdrCSVHeader names the CSV columns, as the database does. New columns
+// go at the end, so consumers that read columns by position keep working.
 var cdrCSVHeader = []string{
 	"id", "medium", "direction", "caller", "caller_name", "callee", "callee_name",
 	"start", "answer", "end", "duration_ms", "billable_ms", "cause", "hangup_side",
 	"codec_a", "codec_b", "a_packets_lost", "a_jitter_ms", "b_packets_lost", "b_jitter_ms",
+	"trunk", "did", "route",
 }
 
 func exportCSV(w io.Writer, cdrs iter.Seq2[store.CDR, error]) error {
@@ -183,6 +186,7 @@ func exportCSV(w io.Writer, cdrs iter.Seq2[store.CDR, error]) error {
 			timeCSV(c.Start), timeCSV(c.Answer), timeCSV(c.End),
 			strconv.FormatInt(c.Duration.Milliseconds(), 10), strconv.FormatInt(c.Billable.Milliseconds(), 10),
 			c.Cause, c.HangupSide, c.CodecA, c.CodecB, lostA, jitA, lostB, jitB,
+			c.Trunk, c.DID, c.Route,
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

@@ -32,7 +32,8 @@ func cdrFixture(t *testing.T) string {
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	err = st.WriteCDRs(t.Context(), []store.CDRChange{
 		{Kind: store.CDRCreate, CDR: store.CDR{ID: "call-1", Medium: "voice", Direction: "inbound",
-			Caller: "+442071234567", CallerName: `Smith, "Bob"`, Callee: "100", Start: t0}},
+			Caller: "+442071234567", CallerName: `Smith, "Bob"`, Callee: "100", Start: t0,
+			Trunk: "carrier-a", DID: "+862155550100", Route: "did +862155550100 -> extension 100"}},
 		{Kind: store.CDRAnswer, CDR: store.CDR{ID: "call-1", Answer: t0.Add(3 * time.Second)}},
 		{Kind: store.CDRComplete, CDR: store.CDR{ID: "call-1", End: t0.Add(63*time.Second + 500*time.Millisecond),
 			Cause: "normal_clearing", HangupSide: "caller", CodecA: "PCMU", CodecB: "PCMU",
@@ -68,6 +69,16 @@ func TestCDRList(t *testing.T) {
 		!strings.Contains(lines[1], "in progress") || !strings.Contains(lines[2], "1m4s") || !strings.Contains(lines[2], "normal_clearing") {
 		t.Fatalf("table:\n%s", out)
 	}
+	if f := strings.Fields(lines[0]); strings.Join(f[:4], " ") != "START DIRECTION TRUNK DID" {
+		t.Fatalf("header %q", lines[0])
+	}
+	// Columns line up: trunk and DID under their headings, "-" when unknown.
+	for i, want := range map[int][2]string{1: {"-", "-"}, 2: {"carrier-a", "+862155550100"}} {
+		at := strings.Index(lines[0], "TRUNK")
+		if got := strings.Fields(lines[i][at:]); got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("row %d trunk, did = %q, want %q\n%s", i, got[:2], want, out)
+		}
+	}
 
 	out, err = run(t, "-c", cfg, "cdr", "list", "--json", "--limit", "1")
 	if err != nil {
@@ -76,6 +87,11 @@ func TestCDRList(t *testing.T) {
 	var cdrs []web.CDR
 	if err := json.Unmarshal([]byte(out), &cdrs); err != nil || len(cdrs) != 1 || cdrs[0].ID != "call-2" || !cdrs[0].End.IsZero() {
 		t.Fatalf("JSON %s: %v", out, err)
+	}
+	out, _ = run(t, "-c", cfg, "cdr", "list", "--json", "--caller", "+442071234567")
+	if err := json.Unmarshal([]byte(out), &cdrs); err != nil || len(cdrs) != 1 || cdrs[0].Trunk != "carrier-a" ||
+		cdrs[0].DID != "+862155550100" || cdrs[0].Route != "did +862155550100 -> extension 100" {
+		t.Fatalf("JSON routing %s: %v", out, err)
 	}
 	out, _ = run(t, "-c", cfg, "cdr", "list", "--since", "30m", "--json")
 	if strings.Contains(out, "call") {
@@ -108,19 +124,26 @@ func TestCDRExportCSV(t *testing.T) {
 	if strings.Join(recs[0], ",") != strings.Join(cdrCSVHeader, ",") {
 		t.Fatalf("header %v", recs[0])
 	}
+	// The columns of earlier versions keep their positions; new ones follow.
+	const before = "id,medium,direction,caller,caller_name,callee,callee_name,start,answer,end,duration_ms,billable_ms," +
+		"cause,hangup_side,codec_a,codec_b,a_packets_lost,a_jitter_ms,b_packets_lost,b_jitter_ms"
+	if got := strings.Join(recs[0], ","); got != before+",trunk,did,route" {
+		t.Fatalf("header %s", got)
+	}
 	row := map[string]string{}
 	for i, h := range recs[0] {
 		row[h] = recs[1][i]
 	}
 	if row["id"] != "call-1" || row["caller_name"] != `Smith, "Bob"` || row["duration_ms"] != "63500" ||
 		row["billable_ms"] != "60500" || row["a_packets_lost"] != "4" || row["a_jitter_ms"] != "2.5" ||
-		row["b_jitter_ms"] != "" || !strings.HasSuffix(row["end"], ".500Z") {
+		row["b_jitter_ms"] != "" || !strings.HasSuffix(row["end"], ".500Z") || row["trunk"] != "carrier-a" ||
+		row["did"] != "+862155550100" || row["route"] != "did +862155550100 -> extension 100" {
 		t.Fatalf("row %v", row)
 	}
 	if !strings.Contains(out, `"Smith, ""Bob"""`) {
 		t.Fatalf("not RFC 4180 quoted: %s", out)
 	}
-	if recs[2][0] != "call-2" || recs[2][9] != "" {
+	if recs[2][0] != "call-2" || recs[2][9] != "" || recs[2][20] != "" {
 		t.Fatalf("open call row %v", recs[2])
 	}
 

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchd/switchd/internal/accounts"
+	"github.com/switchd/switchd/internal/server"
 	"github.com/switchd/switchd/internal/store"
 )
 
@@ -21,18 +22,23 @@ import (
 func newExtensionCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "extension", Aliases: []string{"ext"}, Short: "Manage extensions (phone accounts)"}
 	var name, password string
+	var routing server.ExtensionRouting
 	add := &cobra.Command{
-		Use:     "add NUMBER [--password PW] [--name NAME]",
-		Short:   "Create an extension (password read from stdin when --password is not given)",
-		Example: `  switchd extension add 1001 --password s3cret --name "Front desk"`,
-		Args:    cobra.ExactArgs(1),
+		Use:   "add NUMBER [--password PW] [--name NAME] [--class CLASS] [--caller-id +E164] [--privacy]",
+		Short: "Create an extension (password read from stdin when --password is not given)",
+		Example: `  switchd extension add 1001 --password s3cret --name "Front desk"
+  switchd extension add 1002 --class international --caller-id +862155550102 --privacy`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkRoutingFlags(&routing.Class, &routing.CallerID); err != nil {
+				return err
+			}
 			pw, err := passwordArg(cmd, password)
 			if err != nil {
 				return err
 			}
-			return withAccounts(cmd, g, func(a *accounts.Service, _ *store.Store) error {
-				if err := a.Add(withContext(cmd), args[0], name, pw); err != nil {
+			return withAccounts(cmd, g, func(a *accounts.Service, st *store.Store) error {
+				if err := server.AddExtension(withContext(cmd), a, st, args[0], name, pw, routing); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "extension %s added\n", args[0])
@@ -42,6 +48,49 @@ func newExtensionCmd(g *globalFlags) *cobra.Command {
 	}
 	add.Flags().StringVar(&name, "name", "", "display name")
 	add.Flags().StringVar(&password, "password", "", "SIP password (only its digests are stored)")
+	add.Flags().StringVar(&routing.Class, "class", store.ClassNational, classUsage)
+	add.Flags().StringVar(&routing.CallerID, "caller-id", "", callerIDUsage)
+	add.Flags().BoolVar(&routing.Privacy, "privacy", false, privacyUsage)
+
+	var setClass, setCallerID string
+	var setPrivacy bool
+	set := &cobra.Command{
+		Use:   "set NUMBER [--class CLASS] [--caller-id +E164] [--privacy=true|false]",
+		Short: "Change an extension's outbound routing attributes (only the flags given change)",
+		Example: `  switchd extension set 1001 --class international
+  switchd extension set 1001 --caller-id +862155550101 --privacy=false
+  switchd extension set 1001 --caller-id ""    # no own caller ID: the trunk's default`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var class, callerID *string
+			var privacy *bool
+			if cmd.Flags().Changed("class") {
+				class = &setClass
+			}
+			if cmd.Flags().Changed("caller-id") {
+				callerID = &setCallerID
+			}
+			if cmd.Flags().Changed("privacy") {
+				privacy = &setPrivacy
+			}
+			if class == nil && callerID == nil && privacy == nil {
+				return errors.New("nothing to change: give --class, --caller-id or --privacy")
+			}
+			if err := checkRoutingFlags(class, callerID); err != nil {
+				return err
+			}
+			return withAccounts(cmd, g, func(_ *accounts.Service, st *store.Store) error {
+				if err := st.SetExtensionRouting(withContext(cmd), args[0], class, callerID, privacy); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "extension %s changed\n", args[0])
+				return nil
+			})
+		},
+	}
+	set.Flags().StringVar(&setClass, "class", "", classUsage)
+	set.Flags().StringVar(&setCallerID, "caller-id", "", callerIDUsage+`; "" clears it`)
+	set.Flags().BoolVar(&setPrivacy, "privacy", false, privacyUsage+" (--privacy=false presents it again)")
 
 	passwd := &cobra.Command{
 		Use:   "passwd NUMBER [--password PW]",
@@ -90,16 +139,45 @@ func newExtensionCmd(g *globalFlags) *cobra.Command {
 					return err
 				}
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NUMBER\tNAME\tREALM\tCREATED")
+				fmt.Fprintln(tw, "NUMBER\tNAME\tCLASS\tCALLER ID\tPRIVACY\tREALM\tCREATED")
 				for _, e := range exts {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Number, e.Name, e.Realm, e.Created.Format("2006-01-02 15:04"))
+					privacy := "no"
+					if e.Privacy {
+						privacy = "yes"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Number, dash(e.Name), e.Class, dash(e.CallerID), privacy,
+						e.Realm, e.Created.Format("2006-01-02 15:04"))
 				}
 				return tw.Flush()
 			})
 		},
 	}
-	cmd.AddCommand(add, passwd, remove, list)
+	cmd.AddCommand(add, set, passwd, remove, list)
 	return cmd
+}
+
+// Help texts of the routing flags add and set share.
+const (
+	classUsage    = "outbound permission class: internal (extensions only), national or international"
+	callerIDUsage = "the extension's own outside number, E.164 (+ and 6–15 digits), presented on trunks that allow it"
+	privacyUsage  = "withhold the caller ID on outside calls (RFC 3325 Privacy: id)"
+)
+
+// checkRoutingFlags checks the routing flags given (non-nil) before
+// anything is asked or written, naming the flag that is wrong.
+func checkRoutingFlags(class, callerID *string) error {
+	var errs []error
+	if class != nil {
+		if err := store.ValidClass(*class); err != nil {
+			errs = append(errs, fmt.Errorf("--class: %w", err))
+		}
+	}
+	if callerID != nil {
+		if err := store.ValidCallerID(*callerID); err != nil {
+			errs = append(errs, fmt.Errorf("--caller-id: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func withAccounts(cmd *cobra.Command, g *globalFlags, fn func(*accounts.Service, *store.Store) error) error {

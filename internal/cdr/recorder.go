@@ -52,10 +52,13 @@ var (
 	_ Writer = (*store.Store)(nil)
 )
 
-// Recorder turns call events into CDR rows: call_created inserts the row,
-// call_answered records the answer time, call_ended completes it (cause,
-// side, codecs and quality from the event's Data, merged over what earlier
-// call_answered and call_media events carried).
+// Recorder turns call events into CDR rows: call_created inserts the row
+// (with the trunk, DID and route of its Data), call_answered records the
+// answer time, call_ended completes it (cause, side, codecs, quality, and
+// trunk, DID and route from the event's Data, merged over what earlier
+// call_answered and call_media events carried; a trunk named late, such as
+// the one an outbound call finally went out through, overrides the one
+// call_created named).
 type Recorder struct {
 	w        Writer
 	sub      *call.Subscription
@@ -63,7 +66,7 @@ type Recorder struct {
 	maxDelay time.Duration
 	maxBatch int
 
-	media map[call.ID]map[string]string // owned by the loop
+	media map[call.ID]map[string]string // media and routing facts per call until call_ended; owned by the loop
 
 	running   atomic.Bool
 	closed    atomic.Bool

@@ -8,14 +8,17 @@ import (
 	"github.com/switchd/switchd/internal/store"
 )
 
-// mediaKeys are the Data keys a CDR keeps.
-var mediaKeys = []string{
+// keptKeys are the Data keys a CDR keeps: media facts and routing facts.
+var keptKeys = []string{
 	call.DataCodecA, call.DataCodecB,
 	call.DataPacketsLostA, call.DataJitterMSA, call.DataPacketsLostB, call.DataJitterMSB,
+	call.DataTrunk, call.DataDID, call.DataRoute,
 }
 
-// change maps one event to the CDR change it makes, if any. Media facts
-// seen before the end are kept per call until call_ended.
+// change maps one event to the CDR change it makes, if any. call_created
+// takes the routing facts of its own Data; media and routing facts seen
+// after it are kept per call until call_ended, later ones overriding, and
+// go into the answer and the completion.
 func (r *Recorder) change(ev call.Event) (store.CDRChange, bool) {
 	if ev.CallID == "" {
 		return store.CDRChange{}, false
@@ -27,10 +30,12 @@ func (r *Recorder) change(ev call.Event) (store.CDRChange, bool) {
 	switch ev.Type {
 	case call.EventCallCreated:
 		c.Start = ev.Time
+		routing(&c, ev.Data)
 		return store.CDRChange{Kind: store.CDRCreate, CDR: c}, true
 	case call.EventCallAnswered:
 		r.remember(ev)
 		c.Answer = ev.Time
+		routing(&c, r.media[ev.CallID])
 		return store.CDRChange{Kind: store.CDRAnswer, CDR: c}, true
 	case call.EventCallMedia:
 		r.remember(ev)
@@ -40,6 +45,7 @@ func (r *Recorder) change(ev call.Event) (store.CDRChange, bool) {
 		d := r.media[ev.CallID]
 		delete(r.media, ev.CallID)
 		c.End, c.Cause, c.HangupSide = ev.Time, ev.Cause.String(), ev.HangupSide.String()
+		routing(&c, d)
 		c.CodecA, c.CodecB = d[call.DataCodecA], d[call.DataCodecB]
 		c.QualityA = r.parseQuality(ev.CallID, d, call.DataPacketsLostA, call.DataJitterMSA)
 		c.QualityB = r.parseQuality(ev.CallID, d, call.DataPacketsLostB, call.DataJitterMSB)
@@ -48,10 +54,17 @@ func (r *Recorder) change(ev call.Event) (store.CDRChange, bool) {
 	return store.CDRChange{}, false
 }
 
-// remember keeps the media facts of ev's Data, later ones overriding.
+// routing copies the routing facts of d into c; absent ones stay empty,
+// which the store reads as "keep what the row has".
+func routing(c *store.CDR, d map[string]string) {
+	c.Trunk, c.DID, c.Route = d[call.DataTrunk], d[call.DataDID], d[call.DataRoute]
+}
+
+// remember keeps the media and routing facts of ev's Data, later ones
+// overriding.
 func (r *Recorder) remember(ev call.Event) {
 	var kept map[string]string
-	for _, k := range mediaKeys {
+	for _, k := range keptKeys {
 		if v, ok := ev.Data[k]; ok {
 			if kept == nil {
 				kept = maps.Clone(r.media[ev.CallID])

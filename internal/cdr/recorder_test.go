@@ -3,8 +3,10 @@ package cdr
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -353,4 +355,85 @@ func TestRecorderDoesNotLeak(t *testing.T) {
 	if n := runtime.NumGoroutine(); n > before {
 		t.Fatalf("goroutines: %d before, %d after", before, n)
 	}
+}
+
+// TestRecorderRoutingFacts: call_created's trunk, DID and route go into
+// the create; a trunk named later (the one an outbound call finally went
+// out through) overrides, and facts not named again are kept.
+func TestRecorderRoutingFacts(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "switchd.db"))
+	bus := call.NewBus()
+	w := &memWriter{}
+	rec, err := New(bus, teeWriter{w, st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := call.New("out", call.MediumVoice, call.DirectionOutbound, call.Party{Number: "1001"}, call.Party{Number: "+15550100"}, t0)
+	bus.Publish(out.Event(call.EventCallCreated, map[string]string{
+		call.DataTrunk: "carrier-a", call.DataDID: "+15550100", call.DataRoute: "rule international via carrier-a",
+	}))
+	out.Transition(call.StateAnswered, t0.Add(time.Second))
+	bus.Publish(out.Event(call.EventCallAnswered, map[string]string{
+		call.DataTrunk: "carrier-b", call.DataRoute: "rule international via carrier-b",
+	}))
+	out.End(t0.Add(time.Minute), call.CauseNormalClearing, call.SideCaller)
+	bus.Publish(out.Event(call.EventCallEnded, nil))
+
+	in := call.New("in", call.MediumVoice, call.DirectionInbound, call.Party{Number: "+15550199"}, call.Party{Number: "1001"}, t0)
+	bus.Publish(in.Event(call.EventCallCreated, map[string]string{
+		call.DataTrunk: "carrier-a", call.DataDID: "+862155550100", call.DataRoute: "did +862155550100 -> extension 1001",
+	}))
+	bus.Publish(in.Event(call.EventCallMedia, map[string]string{call.DataCodecA: "PCMA"}))
+	in.End(t0.Add(time.Minute), call.CauseNoAnswer, call.SideSwitch)
+	bus.Publish(in.Event(call.EventCallEnded, map[string]string{call.DataTrunk: "carrier-c"}))
+
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][3]string{
+		"out": {"carrier-b", "+15550100", "rule international via carrier-b"},
+		"in":  {"carrier-c", "+862155550100", "did +862155550100 -> extension 1001"},
+	}
+	for id, w := range want {
+		c, err := st.CDR(t.Context(), id)
+		if got := [3]string{c.Trunk, c.DID, c.Route}; err != nil || got != w {
+			t.Errorf("%s: trunk, did, route = %q, %v; want %q", id, got, err, w)
+		}
+	}
+	if c, _ := st.CDR(t.Context(), "in"); c.CodecA != "PCMA" || c.Cause != "no_answer" {
+		t.Errorf("in: media facts lost beside routing facts: %+v", c)
+	}
+	// What each change carried: the create its own event's facts, the
+	// answer and the completion what was remembered since.
+	var got []string
+	for _, wr := range w.snapshot() {
+		for _, ch := range wr.changes {
+			got = append(got, fmt.Sprintf("%d %s %s|%s|%s", ch.Kind, ch.CDR.ID, ch.CDR.Trunk, ch.CDR.DID, ch.CDR.Route))
+		}
+	}
+	wantChanges := []string{
+		"1 out carrier-a|+15550100|rule international via carrier-a",
+		"2 out carrier-b||rule international via carrier-b",
+		"3 out carrier-b||rule international via carrier-b",
+		"1 in carrier-a|+862155550100|did +862155550100 -> extension 1001",
+		"3 in carrier-c||",
+	}
+	if strings.Join(got, "\n") != strings.Join(wantChanges, "\n") {
+		t.Errorf("changes\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantChanges, "\n"))
+	}
+	if len(rec.media) != 0 {
+		t.Fatalf("facts of ended calls kept: %v", rec.media)
+	}
+}
+
+// teeWriter writes to each writer in turn.
+type teeWriter []Writer
+
+func (t teeWriter) WriteCDRs(ctx context.Context, cs []store.CDRChange) error {
+	for _, w := range t {
+		if err := w.WriteCDRs(ctx, cs); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -30,6 +30,7 @@ func WebCDR(c store.CDR) web.CDR {
 		ID: c.ID, Medium: c.Medium, Direction: c.Direction, Caller: c.Caller, CallerName: c.CallerName,
 		Callee: c.Callee, CalleeName: c.CalleeName, Start: c.Start.UTC(), DurationMS: c.Duration.Milliseconds(),
 		BillableMS: c.Billable.Milliseconds(), Cause: c.Cause, HangupSide: c.HangupSide, CodecA: c.CodecA, CodecB: c.CodecB,
+		Trunk: c.Trunk, DID: c.DID, Route: c.Route,
 	}
 	if !c.Answer.IsZero() {
 		out.Answer = c.Answer.UTC()

@@ -11,7 +11,8 @@ import (
 	"github.com/switchd/switchd/sip"
 )
 
-// credentialCache serves digests to the registrar from memory. It is
+// credentialCache serves digests to the registrar, and the outbound
+// routing attributes of extensions to call routing, from memory. It is
 // emptied when the extensions table changes — also when the CLI changes it
 // directly in the database while the switch runs (see watchExtensions).
 type credentialCache struct {
@@ -21,9 +22,18 @@ type credentialCache struct {
 }
 
 type credEntry struct {
-	c    sip.Credentials
-	name string
-	ok   bool
+	c       sip.Credentials
+	name    string
+	routing ExtensionRouting
+	ok      bool
+}
+
+// ExtensionRouting is what outbound routing needs to know about the
+// extension that places a call.
+type ExtensionRouting struct {
+	Class    string // outbound permission class: store.ClassInternal, ClassNational or ClassInternational
+	CallerID string // the extension's own outside number (E.164); "" for none
+	Privacy  bool   // withhold the caller ID on outside calls (RFC 3325 §9.3 Privacy: id)
 }
 
 // maxCredEntries bounds the cache (unknown user names sprayed by an attacker are cached too).
@@ -56,6 +66,16 @@ func (c *credentialCache) Extension(ctx context.Context, number string) (call.Pa
 	return call.Party{Number: number, Name: e.name}, nil
 }
 
+// ExtensionRouting returns the outbound routing attributes of extension
+// number; sip.ErrUnknownUser if there is no such extension.
+func (c *credentialCache) ExtensionRouting(ctx context.Context, number string) (ExtensionRouting, error) {
+	e, err := c.entry(ctx, number)
+	if err != nil {
+		return ExtensionRouting{}, err
+	}
+	return e.routing, nil
+}
+
 func (c *credentialCache) entry(ctx context.Context, user string) (credEntry, error) {
 	c.mu.RLock()
 	e, hit := c.m[user]
@@ -67,7 +87,10 @@ func (c *credentialCache) entry(ctx context.Context, user string) (credEntry, er
 		case err != nil:
 			return credEntry{}, err
 		default:
-			e = credEntry{c: sip.Credentials{Realm: ext.Realm, HA1MD5: ext.HA1MD5, HA1SHA256: ext.HA1SHA256}, name: ext.Name, ok: true}
+			e = credEntry{
+				c: sip.Credentials{Realm: ext.Realm, HA1MD5: ext.HA1MD5, HA1SHA256: ext.HA1SHA256}, name: ext.Name,
+				routing: ExtensionRouting{Class: ext.Class, CallerID: ext.CallerID, Privacy: ext.Privacy}, ok: true,
+			}
 		}
 		c.mu.Lock()
 		if len(c.m) >= maxCredEntries {
@@ -89,8 +112,8 @@ func (c *credentialCache) invalidate() {
 }
 
 // watchExtensions notices changes to the extensions table made by anyone
-// (API or CLI in another process): it drops cached digests and the bindings
-// of extensions that no longer exist.
+// (API or CLI in another process): it drops cached digests and routing
+// attributes, and the bindings of extensions that no longer exist.
 func (s *Server) watchExtensions(ctx context.Context, every time.Duration) {
 	w, err := s.store.WatchDataVersion(ctx)
 	if err != nil {
@@ -120,7 +143,8 @@ func (s *Server) watchExtensions(ctx context.Context, every time.Duration) {
 	}
 }
 
-// extensionsChanged drops cached digests and purges bindings of removed extensions.
+// extensionsChanged drops cached digests and routing attributes and purges
+// bindings of removed extensions.
 func (s *Server) extensionsChanged(ctx context.Context) {
 	s.creds.invalidate()
 	exts, err := s.store.Extensions(ctx)

@@ -32,6 +32,9 @@ type CDR struct {
 	CodecB     string        // the callee's leg
 	QualityA   *MediaQuality // received from the caller's leg; nil: not measured
 	QualityB   *MediaQuality
+	Trunk      string // carrier trunk the call came in on or finally went out through; "" between extensions
+	DID        string // the number dialled as matched (E.164 where normalisable)
+	Route      string // how the call was routed, for people: "did +862155550100 -> extension 1001"
 	Created    time.Time
 	Updated    time.Time
 }
@@ -52,13 +55,17 @@ type CDRChangeKind uint8
 // Kinds of CDR changes.
 const (
 	// CDRCreate inserts the row at call start (ID, Medium, Direction,
-	// parties, Start). A second create of the same ID changes nothing.
+	// parties, Start, Trunk, DID, Route). A second create of the same ID
+	// changes nothing.
 	CDRCreate CDRChangeKind = iota + 1
-	// CDRAnswer records Answer, once, on a row that has not ended.
+	// CDRAnswer records Answer, once, on a row that has not ended, with
+	// Trunk, DID and Route where they are not empty.
 	CDRAnswer
 	// CDRComplete records End, Cause, HangupSide, codecs and quality, once,
 	// and computes Duration and Billable from the stored start and answer
-	// times. Codecs and quality left empty keep what the row has.
+	// times. Codecs, quality, Trunk, DID and Route left empty keep what the
+	// row has (the trunk that finally carried an outbound call is known
+	// only late).
 	CDRComplete
 )
 
@@ -71,18 +78,25 @@ type CDRChange struct {
 	CDR  CDR
 }
 
+// The routing columns an answer or completion overwrites only with a value.
+const cdrRoutingUpdate = `
+			trunk = CASE WHEN excluded.trunk = '' THEN cdrs.trunk ELSE excluded.trunk END,
+			did = CASE WHEN excluded.did = '' THEN cdrs.did ELSE excluded.did END,
+			route = CASE WHEN excluded.route = '' THEN cdrs.route ELSE excluded.route END,`
+
 const (
-	cdrCreateSQL = `INSERT INTO cdrs(id, medium, direction, caller, caller_name, callee, callee_name,
-		start_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`
-	cdrAnswerSQL = `INSERT INTO cdrs(id, medium, direction, caller, caller_name, callee, callee_name,
-		start_at, answer_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT(id) DO UPDATE SET answer_at=excluded.answer_at, updated_at=excluded.updated_at
+	cdrCreateSQL = `INSERT INTO cdrs(id, medium, direction, caller, caller_name, callee, callee_name, trunk, did, route,
+		start_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`
+	cdrAnswerSQL = `INSERT INTO cdrs(id, medium, direction, caller, caller_name, callee, callee_name, trunk, did, route,
+		start_at, answer_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT(id) DO UPDATE SET answer_at=excluded.answer_at,` + cdrRoutingUpdate + `
+			updated_at=excluded.updated_at
 		WHERE cdrs.answer_at IS NULL AND cdrs.end_at IS NULL`
-	cdrCompleteSQL = `INSERT INTO cdrs(id, medium, direction, caller, caller_name, callee, callee_name,
+	cdrCompleteSQL = `INSERT INTO cdrs(id, medium, direction, caller, caller_name, callee, callee_name, trunk, did, route,
 		start_at, answer_at, end_at, duration_ms, billable_ms, cause, hangup_side, codec_a, codec_b,
 		a_packets_lost, a_jitter_ms, b_packets_lost, b_jitter_ms, created_at, updated_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT(id) DO UPDATE SET
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT(id) DO UPDATE SET` + cdrRoutingUpdate + `
 			answer_at = coalesce(cdrs.answer_at, excluded.answer_at),
 			end_at = excluded.end_at,
 			duration_ms = max(0, excluded.end_at - cdrs.start_at),
@@ -123,7 +137,7 @@ func (s *Store) WriteCDRs(ctx context.Context, changes []CDRChange) error {
 		if c.ID == "" {
 			return fmt.Errorf("store: write cdr: empty id")
 		}
-		id := []any{c.ID, c.Medium, c.Direction, c.Caller, c.CallerName, c.Callee, c.CalleeName}
+		id := []any{c.ID, c.Medium, c.Direction, c.Caller, c.CallerName, c.Callee, c.CalleeName, c.Trunk, c.DID, c.Route}
 		var args []any
 		switch ch.Kind {
 		case CDRCreate:
@@ -256,7 +270,7 @@ func (f CDRFilter) query(order string) (string, []any) {
 
 const cdrCols = `id, medium, direction, caller, caller_name, callee, callee_name, start_at, answer_at, end_at,
 	duration_ms, billable_ms, cause, hangup_side, codec_a, codec_b,
-	a_packets_lost, a_jitter_ms, b_packets_lost, b_jitter_ms, created_at, updated_at`
+	a_packets_lost, a_jitter_ms, b_packets_lost, b_jitter_ms, trunk, did, route, created_at, updated_at`
 
 func scanCDR(sc interface{ Scan(...any) error }) (CDR, error) {
 	var c CDR
@@ -265,7 +279,7 @@ func scanCDR(sc interface{ Scan(...any) error }) (CDR, error) {
 	var aJit, bJit sql.NullFloat64
 	err := sc.Scan(&c.ID, &c.Medium, &c.Direction, &c.Caller, &c.CallerName, &c.Callee, &c.CalleeName,
 		&start, &answer, &end, &dur, &bill, &c.Cause, &c.HangupSide, &c.CodecA, &c.CodecB,
-		&aLost, &aJit, &bLost, &bJit, &created, &updated)
+		&aLost, &aJit, &bLost, &bJit, &c.Trunk, &c.DID, &c.Route, &created, &updated)
 	if err != nil {
 		return CDR{}, err
 	}

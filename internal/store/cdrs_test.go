@@ -242,3 +242,53 @@ func TestMigrateV1DatabaseAddsCDRs(t *testing.T) {
 		t.Fatal("STRICT table accepted text in an INTEGER column")
 	}
 }
+
+// TestCDRRouting: trunk, DID and route are written on create; an answer or
+// completion that names them overrides (the trunk that finally carried an
+// outbound call is known late), one that leaves them empty keeps them.
+func TestCDRRouting(t *testing.T) {
+	st := openTest(t)
+	ctx := t.Context()
+	changes := []CDRChange{
+		{CDRCreate, CDR{ID: "out", Direction: "outbound", Caller: "1001", Callee: "+15550100", Start: at(0),
+			DID: "+15550100", Route: "rule international via carrier-a", Trunk: "carrier-a"}},
+		{CDRAnswer, CDR{ID: "out", Answer: at(time.Second)}},
+		{CDRComplete, CDR{ID: "out", End: at(time.Minute), Cause: "normal_clearing", HangupSide: "caller",
+			Trunk: "carrier-b", Route: "rule international via carrier-b (failover)"}},
+		{CDRCreate, CDR{ID: "in", Direction: "inbound", Start: at(0), Trunk: "carrier-a", DID: "+862155550100",
+			Route: "did +862155550100 -> extension 1001"}},
+		{CDRAnswer, CDR{ID: "in", Answer: at(time.Second), Trunk: "carrier-c"}},
+		{CDRComplete, CDR{ID: "in", End: at(time.Minute), Cause: "normal_clearing"}},
+		// A recorder that started mid-call: only the end, with routing.
+		{CDRComplete, CDR{ID: "late", End: at(time.Minute), Trunk: "carrier-a", DID: "+15550199", Route: "r"}},
+	}
+	if err := st.WriteCDRs(ctx, changes); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][3]string{
+		"out":  {"carrier-b", "+15550100", "rule international via carrier-b (failover)"},
+		"in":   {"carrier-c", "+862155550100", "did +862155550100 -> extension 1001"},
+		"late": {"carrier-a", "+15550199", "r"},
+	}
+	list, err := st.ListCDRs(ctx, CDRFilter{})
+	if err != nil || len(list) != 3 {
+		t.Fatalf("list %d %v", len(list), err)
+	}
+	for _, c := range list {
+		if got := [3]string{c.Trunk, c.DID, c.Route}; got != want[c.ID] {
+			t.Errorf("%s: trunk, did, route = %q, want %q", c.ID, got, want[c.ID])
+		}
+	}
+	for c, err := range st.ExportCDRs(ctx, CDRFilter{}) {
+		if err != nil || [3]string{c.Trunk, c.DID, c.Route} != want[c.ID] {
+			t.Errorf("export %s: %+v %v", c.ID, c, err)
+		}
+	}
+	// After the end nothing changes them any more.
+	if err := st.CompleteCDR(ctx, CDR{ID: "out", End: at(time.Hour), Trunk: "carrier-z"}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := st.CDR(ctx, "out"); c.Trunk != "carrier-b" {
+		t.Fatalf("a replayed completion changed the trunk: %+v", c)
+	}
+}
