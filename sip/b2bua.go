@@ -2,7 +2,6 @@ package sip
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -29,9 +28,11 @@ type Directory interface {
 // B2BUA holds what the call side of the Server needs. A nil B2BUA (no media
 // engine) leaves INVITE unanswered by handlers (405 from sipgo).
 type B2BUA struct {
-	Media       *media.Engine
-	Events      CallEvents
-	Directory   Directory
+	Media     *media.Engine
+	Events    CallEvents
+	Directory Directory
+	// Router routes calls to and from carrier trunks; nil = extensions only.
+	Router      Router
 	RingTimeout time.Duration // no answer → 480 to the caller
 	RTPTimeout  time.Duration // no RTP on an answered, not held call → BYE both
 	// SessionExpires is the RFC 4028 session interval we ask for and
@@ -129,38 +130,11 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	}
 	pending, untrack := s.trackInvite(req)
 	defer untrack()
-	ctx := context.Background()
-	srcInfo := Source{Addr: src, Transport: lower(req.Transport())}
-	user, challenge := s.registrar.auth.Authenticate(ctx, req, srcInfo, true)
-	if challenge != nil {
-		s.metrics.response("INVITE", int(challenge.StatusCode))
-		tx.Respond(challenge)
+	plan := s.admit(context.Background(), req, tx, src)
+	if plan == nil {
 		return
 	}
-	caller, err := s.b2b.Directory.Extension(ctx, user)
-	if err != nil {
-		s.respond(tx, req, 403, "Forbidden")
-		return
-	}
-	calleeNum := req.Recipient.User
-	if calleeNum == "" {
-		s.respond(tx, req, 404, "Not Found")
-		return
-	}
-	callee, err := s.b2b.Directory.Extension(ctx, calleeNum)
-	if errors.Is(err, ErrUnknownUser) {
-		s.respond(tx, req, 404, "Not Found")
-		return
-	}
-	if err != nil {
-		s.respond(tx, req, 500, "Directory unavailable")
-		return
-	}
-	bindings := s.registrar.Table().Lookup(calleeNum)
-	if len(bindings) == 0 {
-		s.respond(tx, req, 480, "Temporarily Unavailable")
-		return
-	}
+	defer plan.release()
 	if pending.done() {
 		s.respond(tx, req, 487, "Request Terminated")
 		return
@@ -171,8 +145,12 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		return
 	}
 	bc := &b2bCall{
-		s: s, id: call.NewID(s.now()), a: a, caller: caller, callee: callee, bindings: bindings,
+		s: s, id: call.NewID(s.now()), a: a, caller: plan.caller, callee: plan.callee, bindings: plan.bindings,
+		direction: plan.direction, out: plan.outbound, inTrunk: plan.trunk, did: plan.did, route: plan.route,
 		src: src, inbox: a.inbox, end: make(chan call.Cause, 1),
+	}
+	if plan.trunk != nil {
+		bc.trunkName = plan.trunk.Name
 	}
 	bc.log = s.log.With("call_id", string(bc.id))
 	if !s.calls.add(bc) {
@@ -197,6 +175,16 @@ type b2bCall struct {
 	bindings []Binding
 	src      netip.AddrPort
 
+	direction call.Direction
+	out       *OutboundRoute // outbound calls: the trunks to hunt over
+	inTrunk   *Trunk         // inbound calls: the trunk they came in on
+	trunkName string         // the trunk carrying the call (inbound, or the outbound attempt that won)
+	did       string
+	route     string
+	hunt      hunt // outbound trunk hunting state (b2bua_trunk.go)
+	// codecFilter restricts the codecs offered on leg B (a trunk's codecs).
+	codecFilter []string
+
 	inbox chan dialogRequest // requests from both legs (B's branches share A's inbox)
 	end   chan call.Cause    // hangup requested from outside (shutdown, media timeout)
 
@@ -217,10 +205,22 @@ func (c *b2bCall) hangup(cause call.Cause) {
 }
 
 func (c *b2bCall) publish(t call.EventType, mutate func(*call.Event)) {
-	e := call.Event{Type: t, CallID: c.id, Medium: call.MediumVoice, Direction: call.DirectionInternal,
+	e := call.Event{Type: t, CallID: c.id, Medium: call.MediumVoice, Direction: c.direction,
 		Caller: c.caller, Callee: c.callee}
 	if mutate != nil {
 		mutate(&e)
+	}
+	switch t {
+	case call.EventCallCreated, call.EventCallAnswered, call.EventCallEnded:
+		for k, v := range map[string]string{call.DataTrunk: c.trunkName, call.DataDID: c.did, call.DataRoute: c.route} {
+			if v == "" {
+				continue
+			}
+			if e.Data == nil {
+				e.Data = map[string]string{}
+			}
+			e.Data[k] = v
+		}
 	}
 	c.s.b2b.Events.Publish(e)
 }

@@ -70,6 +70,13 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 	defer cancelBranches()
 	events := make(chan branchEvent, 16)
 	live := map[*uacLeg]bool{}
+	defer c.releaseLosers()
+	if c.out != nil {
+		if !c.huntNext(ctx, aOffer, events, live) {
+			a.reject(503, "Service Unavailable (no trunk available)")
+			return call.CauseCongestion, call.SideSwitch
+		}
+	}
 	for _, b := range c.bindings {
 		offer, err := c.calleeOffer(aOffer, b.Source.Addr())
 		if err != nil {
@@ -96,6 +103,14 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 	defer ring.Stop()
 	ringing, early := false, false
 	best := 0 // best final response so far (RFC 3261 §16.7 step 6, simplified)
+	rejectBest := func() (call.Cause, call.Side) {
+		code := best
+		if code == 0 {
+			code = 480
+		}
+		a.reject(code, reasonFor(code))
+		return call.CauseFromSIP(code), call.SideCallee
+	}
 	cancelAll := func(except *uacLeg) {
 		for leg := range live {
 			if leg != except {
@@ -108,6 +123,12 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 		select {
 		case ev := <-events:
 			leg := ev.leg
+			if leg.attempt != nil && c.trunkEvent(ctx, ev, aOffer, events, live, &best) == trunkHandled {
+				if len(live) == 0 {
+					return rejectBest()
+				}
+				continue
+			}
 			if ev.done || ev.res == nil {
 				delete(live, leg)
 			} else if res := ev.res; res.IsProvisional() {
@@ -151,12 +172,12 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 				}
 			}
 			if len(live) == 0 {
-				code := best
-				if code == 0 {
-					code = 480
-				}
-				a.reject(code, reasonFor(code))
-				return call.CauseFromSIP(code), call.SideCallee
+				return rejectBest()
+			}
+		case <-c.hunt.timerC():
+			c.inviteTimedOut(ctx, aOffer, events, live, &best)
+			if len(live) == 0 {
+				return rejectBest()
 			}
 		case <-ring.C:
 			cancelAll(nil)

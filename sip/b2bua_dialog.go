@@ -386,6 +386,7 @@ func (c *b2bCall) teardown(cause call.Cause, side call.Side, start time.Time) {
 	c.a.close()
 	if c.b != nil {
 		c.b.close()
+		c.releaseChannel(c.b)
 	}
 	c.publish(call.EventCallEnded, func(e *call.Event) {
 		e.Cause, e.HangupSide = cause, side

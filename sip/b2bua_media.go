@@ -124,6 +124,26 @@ func offerCodecs(aOffer *sdp.Session) []sdp.Codec {
 	return out
 }
 
+// allowCodecs keeps the codecs named in allow (all when allow is empty).
+func allowCodecs(cs []sdp.Codec, allow []string) []sdp.Codec {
+	if len(allow) == 0 {
+		return cs
+	}
+	var out []sdp.Codec
+	for _, c := range cs {
+		for _, name := range allow {
+			if strings.EqualFold(c.Name, name) {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return cs
+	}
+	return out
+}
+
 func containsCodec(cs []sdp.Codec, c sdp.Codec) bool {
 	for _, x := range cs {
 		if x.Same(c) {
@@ -156,7 +176,7 @@ func (c *b2bCall) calleeOffer(aOffer *sdp.Session, dst netip.Addr) ([]byte, erro
 			}
 		}
 	}
-	off, err := sdp.Build(sdp.Local{Addr: m.bIP, Port: int(m.bSess.LocalAddr().Port()), Codecs: offerCodecs(aOffer),
+	off, err := sdp.Build(sdp.Local{Addr: m.bIP, Port: int(m.bSess.LocalAddr().Port()), Codecs: allowCodecs(offerCodecs(aOffer), c.codecFilter),
 		TelephoneEvent: te, Ptime: 20 * time.Millisecond})
 	if err != nil {
 		return nil, err

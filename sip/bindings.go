@@ -148,6 +148,9 @@ type BindingTable struct {
 	mu    sync.Mutex
 	byAOR map[string]map[string]*Binding
 	count int
+	// sources counts bindings per source IP, so an INVITE can tell a
+	// registered phone's address from a stranger's without a walk.
+	sources map[netip.Addr]int
 	// earliest is at or before the expiry of every binding, so Expire
 	// need not walk the table before then.
 	earliest time.Time
@@ -161,7 +164,8 @@ func NewBindingTable(maxPerAOR int, sink func(Change)) *BindingTable {
 	if sink == nil {
 		sink = func(Change) {}
 	}
-	return &BindingTable{maxPerAOR: maxPerAOR, sink: sink, byAOR: make(map[string]map[string]*Binding), earliest: noExpiry}
+	return &BindingTable{maxPerAOR: maxPerAOR, sink: sink, byAOR: make(map[string]map[string]*Binding),
+		sources: make(map[netip.Addr]int), earliest: noExpiry}
 }
 
 // Apply performs the binding steps of RFC 3261 §10.3 (6–8) for one REGISTER
@@ -199,6 +203,7 @@ func (t *BindingTable) Apply(u Update, now time.Time) ([]Change, []Binding, erro
 				continue
 			}
 			changes = append(changes, Change{Op: OpRemove, Binding: *b})
+			t.dropSource(b.Source)
 			delete(set, key)
 		}
 	} else {
@@ -229,6 +234,7 @@ func (t *BindingTable) Apply(u Update, now time.Time) ([]Change, []Binding, erro
 			if c.Expires <= 0 {
 				if b != nil {
 					changes = append(changes, Change{Op: OpRemove, Binding: *b})
+					t.dropSource(b.Source)
 					delete(set, c.Key)
 				}
 				continue
@@ -242,7 +248,12 @@ func (t *BindingTable) Apply(u Update, now time.Time) ([]Change, []Binding, erro
 				b = &Binding{AOR: u.AOR, Key: c.Key}
 				set[c.Key] = b
 				op = OpAdd
-			} else if b.Contact != c.Contact || b.Source != u.Source || b.Transport != u.Transport {
+				t.addSource(u.Source)
+			} else if b.Source != u.Source {
+				t.dropSource(b.Source)
+				t.addSource(u.Source)
+			}
+			if op == OpRefresh && (b.Contact != c.Contact || b.Source != u.Source || b.Transport != u.Transport) {
 				op = OpAdd // the phone moved: log it as a new binding
 				b.Reachable, b.RTT = ReachUnknown, 0
 			}
@@ -288,6 +299,7 @@ func (t *BindingTable) Expire(now time.Time) []Change {
 		for key, b := range set {
 			if !b.Expires.After(now) {
 				changes = append(changes, Change{Op: OpExpire, Binding: *b})
+				t.dropSource(b.Source)
 				delete(set, key)
 			} else if b.Expires.Before(earliest) {
 				earliest = b.Expires
@@ -314,6 +326,7 @@ func (t *BindingTable) Purge(aor string) []Change {
 	var changes []Change
 	for _, b := range t.byAOR[aor] {
 		changes = append(changes, Change{Op: OpPurge, Binding: *b})
+		t.dropSource(b.Source)
 	}
 	delete(t.byAOR, aor)
 	t.count -= len(changes)
@@ -340,7 +353,11 @@ func (t *BindingTable) Restore(bs []Binding, now time.Time) []Change {
 			t.byAOR[b.AOR] = set
 		}
 		b := b
+		if old := set[b.Key]; old != nil {
+			t.dropSource(old.Source)
+		}
 		set[b.Key] = &b
+		t.addSource(b.Source)
 		if b.Expires.Before(t.earliest) {
 			t.earliest = b.Expires
 		}
@@ -350,6 +367,25 @@ func (t *BindingTable) Restore(bs []Binding, now time.Time) []Change {
 		t.sink(c)
 	}
 	return expired
+}
+
+func (t *BindingTable) addSource(ap netip.AddrPort) { t.sources[ap.Addr().Unmap()]++ }
+
+func (t *BindingTable) dropSource(ap netip.AddrPort) {
+	a := ap.Addr().Unmap()
+	if t.sources[a] <= 1 {
+		delete(t.sources, a)
+		return
+	}
+	t.sources[a]--
+}
+
+// HasSource reports whether any binding was registered from IP a: a phone
+// of ours sends from there.
+func (t *BindingTable) HasSource(a netip.Addr) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sources[a.Unmap()] > 0
 }
 
 // Lookup returns the bindings of aor, ordered by contact.

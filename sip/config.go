@@ -42,6 +42,12 @@ type Config struct {
 	QualifyInterval config.Duration `yaml:"qualify_interval"`
 	// RingTimeout is how long a call rings before the caller gets 480. Default 60s.
 	RingTimeout config.Duration `yaml:"ring_timeout"`
+	// ChallengeUnregistered: an INVITE without credentials from an address
+	// that is no trunk's and where no phone is registered gets a 407
+	// challenge when true; when false (default) it gets 403 at once, so
+	// scanners looking for an open relay get no challenge to brute-force.
+	// Set it for phones that call without registering.
+	ChallengeUnregistered bool `yaml:"challenge_unregistered"`
 	// SessionExpires is the RFC 4028 session interval: answered calls are
 	// refreshed (re-INVITE/UPDATE) every half of it, and a leg whose
 	// refresher goes silent is hung up, so a held call whose phone vanished

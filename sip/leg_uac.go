@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	gosip "github.com/emiago/sipgo/sip"
@@ -22,13 +23,21 @@ type uacLeg struct {
 	mu     sync.Mutex
 	ack    *gosip.Request  // our ACK for the 2xx, re-sent on 2xx retransmissions
 	answer *gosip.Response // the 2xx that established the dialog
+
+	// Trunk attempts only (owned by the call goroutine).
+	attempt     *OutboundAttempt
+	authed      bool // the INVITE was re-sent with credentials once
+	provisional bool // a provisional response arrived (invite_timeout stops)
+	channel     bool // holds a channel of attempt.Trunk
 }
 
 // outboundCall describes the INVITE the B2BUA sends to a callee.
 type outboundCall struct {
 	fromUser, fromName string // caller ID presented (RFC 3261 From, RFC 3325 P-Asserted-Identity)
 	toUser             string
-	domain             string
+	domain             string // host of From (and of To unless toDomain)
+	toDomain           string
+	privacy            bool // anonymous From, Privacy: id (RFC 3325 §9.3)
 	sdp                []byte
 }
 
@@ -43,12 +52,20 @@ func (s *Server) newUACLeg(b Binding, oc outboundCall, inbox chan dialogRequest)
 	}
 	laddr := s.laddrFor(transport, b.Local, b.Source)
 	host, _ := s.hostFor(laddr, transport, b.Source)
+	toDomain := oc.toDomain
+	if toDomain == "" {
+		toDomain = oc.domain
+	}
+	local, localName := gosip.Uri{Scheme: "sip", User: oc.fromUser, Host: oc.domain}, oc.fromName
+	if oc.privacy {
+		local, localName = gosip.Uri{Scheme: "sip", User: "anonymous", Host: "anonymous.invalid"}, "Anonymous"
+	}
 	d := &dialogState{
 		callID:       newCallID(host),
 		localTag:     newTag(),
-		local:        gosip.Uri{Scheme: "sip", User: oc.fromUser, Host: oc.domain},
-		localName:    oc.fromName,
-		remote:       gosip.Uri{Scheme: "sip", User: oc.toUser, Host: oc.domain},
+		local:        local,
+		localName:    localName,
+		remote:       gosip.Uri{Scheme: "sip", User: oc.toUser, Host: toDomain},
 		remoteTarget: target,
 		destination:  b.Source.String(),
 		transport:    transport,
@@ -56,7 +73,10 @@ func (s *Server) newUACLeg(b Binding, oc outboundCall, inbox chan dialogRequest)
 	}
 	d.contact = s.contactTo(laddr, transport, b.Source)
 	req := d.newRequest(gosip.INVITE)
-	req.AppendHeader(gosip.NewHeader("P-Asserted-Identity", fmt.Sprintf(`"%s" <sip:%s@%s>`, oc.fromName, oc.fromUser, oc.domain)))
+	req.AppendHeader(gosip.NewHeader("P-Asserted-Identity", paiValue(oc.fromName, oc.fromUser, oc.domain)))
+	if oc.privacy {
+		req.AppendHeader(gosip.NewHeader("Privacy", "id"))
+	}
 	req.AppendHeader(gosip.NewHeader("Allow", allowedMethods))
 	req.AppendHeader(gosip.NewHeader("Supported", "timer"))
 	for _, h := range s.calleeTimerHeaders() {
@@ -173,4 +193,14 @@ func parseURI(s string) (gosip.Uri, error) {
 	var u gosip.Uri
 	err := gosip.ParseUri(s, &u)
 	return u, err
+}
+
+// paiValue is a P-Asserted-Identity value (RFC 3325 §9.1).
+func paiValue(name, user, host string) string {
+	if name == "" {
+		return fmt.Sprintf("<sip:%s@%s>", user, host)
+	}
+	// quoted-string of RFC 3261 §25.1: only " and \ are escaped, UTF-8 kept.
+	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name)
+	return fmt.Sprintf(`"%s" <sip:%s@%s>`, esc, user, host)
 }

@@ -44,6 +44,7 @@ type Server struct {
 
 	b2b     *B2BUA
 	calls   callSet
+	chans   channels // calls per trunk
 	invites sync.Map // inviteKey → *pendingInvite
 
 	udp   map[string]*net.UDPConn // by local address

@@ -47,6 +47,7 @@ func newRootCmd() *cobra.Command {
 		newRegistrationsCmd(g),
 		newBansCmd(g),
 		newCDRCmd(g),
+		newTrunksCmd(g),
 		newVersionCmd(),
 	)
 	return root

@@ -22,6 +22,7 @@ import (
 	"github.com/switchd/switchd/internal/cdr"
 	"github.com/switchd/switchd/internal/store"
 	"github.com/switchd/switchd/media"
+	"github.com/switchd/switchd/routing"
 	"github.com/switchd/switchd/sip"
 	"github.com/switchd/switchd/web"
 )
@@ -31,20 +32,22 @@ var Version = "0.1.0-dev"
 
 // Server is a running switchd.
 type Server struct {
-	cfg      *Config
-	log      *slog.Logger
-	now      func() time.Time
-	store    *store.Store
-	writer   *store.RegistrationWriter
-	creds    *credentialCache
-	accounts *accounts.Service
-	sip      *sip.Server
-	media    *media.Engine
-	bus      *call.Bus
-	cdrs     *cdr.Recorder
-	httpLn   net.Listener
-	http     *http.Server
-	metrics  *prometheus.Registry
+	cfg       *Config
+	log       *slog.Logger
+	now       func() time.Time
+	store     *store.Store
+	writer    *store.RegistrationWriter
+	creds     *credentialCache
+	accounts  *accounts.Service
+	sip       *sip.Server
+	media     *media.Engine
+	bus       *call.Bus
+	cdrs      *cdr.Recorder
+	httpLn    net.Listener
+	http      *http.Server
+	metrics   *prometheus.Registry
+	router    *router             // nil without trunks
+	trunkRegs *sip.TrunkRegistrar // nil without trunks
 }
 
 // Option adjusts New.
@@ -82,7 +85,16 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	guard := sip.NewGuard(cfg.SIP.Ban)
 	s.creds = newCredentialCache(s.store)
 	sipLog := log.With("component", "sip")
-	auth, err := sip.NewAuthenticator(cfg.SIP, s.creds, guard, s.now, sipLog)
+	var creds sip.CredentialStore = s.creds
+	if rc := cfg.Routing(); !rc.IsZero() {
+		table, err := routing.New(rc)
+		if err != nil {
+			return nil, fmt.Errorf("routing: %w", err)
+		}
+		s.router = newRouter(table, s.creds, cfg.SIP.Realm)
+		creds = trunkCredentials{trunks: s.router.creds, next: s.creds}
+	}
+	auth, err := sip.NewAuthenticator(cfg.SIP, creds, guard, s.now, sipLog)
 	if err != nil {
 		return nil, err
 	}
@@ -100,17 +112,23 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 		return nil, err
 	}
 	advertise, _ := netip.ParseAddr(cfg.Media.AdvertiseAddress)
+	b2b := &sip.B2BUA{
+		Media: s.media, Events: s.bus, Directory: s.creds,
+		RingTimeout: cfg.SIP.RingTimeout.D(), RTPTimeout: cfg.Media.RTPTimeout.D(), Advertise: advertise,
+		SessionExpires: cfg.SIP.SessionExpires.D(),
+	}
+	if s.router != nil {
+		b2b.Router = s.router
+	}
 	s.sip, err = sip.NewServer(cfg.SIP, sip.ServerOptions{
 		Registrar: registrar, Guard: guard, Metrics: sip.NewMetrics(s.metrics),
-		Logger: sipLog, Now: s.now, UserAgent: serverName,
-		B2BUA: &sip.B2BUA{
-			Media: s.media, Events: s.bus, Directory: s.creds,
-			RingTimeout: cfg.SIP.RingTimeout.D(), RTPTimeout: cfg.Media.RTPTimeout.D(), Advertise: advertise,
-			SessionExpires: cfg.SIP.SessionExpires.D(),
-		},
+		Logger: sipLog, Now: s.now, UserAgent: serverName, B2BUA: b2b,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if s.router != nil {
+		s.trunkRegs = sip.NewTrunkRegistrar(s.sip, s.router.registrations(), log.With("component", "trunk_register"))
 	}
 	s.metrics.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchd_sip_registrations", Help: "Current registrar bindings."},
@@ -128,7 +146,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	s.http = &http.Server{
 		Handler: web.NewHandler(cfg.HTTP, web.Deps{
 			Tokens: tokenChecker{s.store}, Live: live{s.sip, s.now}, Extensions: extensionAdmin{s},
-			Events: s.bus, CDRs: cdrAPI{s.store},
+			Events: s.bus, CDRs: cdrAPI{s.store}, Trunks: trunkStatus{s},
 			Gatherer: s.metrics, Logger: log.With("component", "http"),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -176,6 +194,22 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}()
 	go func() { defer wg.Done(); s.watchExtensions(ctx, time.Second) }()
+	// Registrations with carriers end (un-REGISTER) after the drain, while SIP still runs.
+	regCtx, stopRegs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRegs()
+	regsDone := make(chan struct{})
+	go func() {
+		defer close(regsDone)
+		if s.trunkRegs == nil {
+			return
+		}
+		select { // REGISTER once the SIP sockets are served
+		case <-s.sip.Ready():
+		case <-regCtx.Done():
+			return
+		}
+		s.trunkRegs.Run(regCtx)
+	}()
 	// The recorder outlives ctx: calls drained or cut off after ctx ends
 	// still publish call_ended; closeAll stops it once SIP has returned.
 	go s.cdrs.Run(context.WithoutCancel(ctx))
@@ -189,6 +223,8 @@ func (s *Server) Run(ctx context.Context) error {
 	drainCtx, drained := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.SIP.DrainTimeout.D())
 	s.sip.Drain(drainCtx)
 	drained()
+	stopRegs()
+	<-regsDone
 	stopSIP()
 	shutdownCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer done()

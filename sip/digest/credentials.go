@@ -39,7 +39,7 @@ func ParseCredentials(v string) (*Credentials, error) {
 	}
 	c := &Credentials{}
 	var alg string
-	err := eachParam(rest, func(k, val string) {
+	err := EachParam(rest, func(k, val string) {
 		switch strings.ToLower(k) {
 		case "username":
 			c.Username = val
@@ -91,9 +91,12 @@ func ParseCredentials(v string) (*Credentials, error) {
 	return c, nil
 }
 
-// eachParam walks a comma-separated list of name=value pairs where a value is
-// a token or a quoted-string with backslash escapes (RFC 3261 §25.1).
-func eachParam(s string, fn func(k, v string)) error {
+// EachParam walks a comma-separated list of name=value pairs where a value
+// is a token or a quoted-string with backslash escapes (RFC 3261 §25.1), as
+// in Authorization and WWW-Authenticate values. A bare token without "="
+// followed by a comma (an unquoted list such as qop=auth,auth-int) is
+// skipped. Errors wrap ErrMalformed.
+func EachParam(s string, fn func(k, v string)) error {
 	i := 0
 	for {
 		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == ',') {
@@ -103,6 +106,10 @@ func eachParam(s string, fn func(k, v string)) error {
 			return nil
 		}
 		eq := strings.IndexByte(s[i:], '=')
+		if comma := strings.IndexByte(s[i:], ','); comma >= 0 && (eq < 0 || comma < eq) {
+			i += comma
+			continue
+		}
 		if eq <= 0 {
 			return fmt.Errorf("%w: parameter without value at %q", ErrMalformed, trimForError(s[i:]))
 		}
