@@ -444,3 +444,40 @@ func TestTrunkPermissionClasses(t *testing.T) {
 		t.Fatal("a refused number reached a trunk")
 	}
 }
+
+// TestTrunkInboundDigest: a carrier that switchd knows by credentials
+// (inbound.username) rather than by address: its INVITE from an address of
+// no trunk is challenged (407), and with the trunk's credentials it reaches
+// the DID's extension — as an inbound call on that trunk, media crossing.
+// An extension's credentials from the same address reach only extensions.
+func TestTrunkInboundDigest(t *testing.T) {
+	t.Parallel()
+	a, b := trFreeCarrier(t, carrierA), trFreeCarrier(t, carrierB)
+	cfg := trConfig(t, a, b, func(c *server.Config) {
+		c.Trunks[1].Inbound = routing.TrunkInboundConfig{Username: "carrier-b-in", Password: "inbound-secret-b"}
+	})
+	cfg.SIP.ChallengeUnregistered = true // carrier B sends from 127.0.0.3, where no phone registers
+	ts := scStart(t, cfg)
+	uas := ts.scStartUAS(t, scFile("uas_echo.xml"), scCallee, scCalleePW, "-rtp_echo")
+
+	conn, rtpPort := trMediaSocket(t, carrierB)
+	answerFile := filepath.Join(t.TempDir(), "answer")
+	uac := sipptest.Start(t, sipptest.Options{
+		Scenario: scFile("uac_call_gomedia.xml"), Remote: ts.udpAddr, LocalIP: b.ip, Calls: 1, Timeout: 20 * time.Second,
+		Users: []sipptest.User{{Name: "carrier-b-in", Password: "inbound-secret-b"}},
+		Keys:  map[string]string{"rtp_ip": carrierB, "rtp_port": strconv.Itoa(rtpPort), "answer_file": answerFile},
+		Args:  []string{"-s", "02155550100", "-d", "1500"},
+	})
+	switchA := scWaitAnswerFile(t, answerFile, uac, 10*time.Second)
+	echo := scCountEcho(t, conn, switchA, 30, 20*time.Millisecond)
+	r := uac.Wait()
+	requireSuccess(t, r, 1)
+	scRequireCodes(t, r, 407, 180, 200, 200)
+	requireSuccess(t, uas.proc.Wait(), 1)
+	if echo.distinct != 30 {
+		t.Fatalf("%d of 30 RTP packets came back through switchd", echo.distinct)
+	}
+	if c := ts.trWaitCDR(t, 5*time.Second); c.Direction != "inbound" || c.Trunk != "carrier-b" || c.DID != didMain {
+		t.Fatalf("CDR %+v: want inbound on carrier-b to %s", c, didMain)
+	}
+}
