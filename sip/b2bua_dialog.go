@@ -204,10 +204,7 @@ func (s *Server) ackInDialog(d *dialogState, res *gosip.Response) {
 	ack := d.newRequest(gosip.ACK)
 	ack.CSeq().SeqNo = res.CSeq().SeqNo
 	dst, _ := netip.ParseAddrPort(ack.Destination())
-	host, port := s.hostFor(ack.Laddr, ack.Transport(), dst)
-	via := &gosip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: ack.Transport(), Host: host, Port: port, Params: gosip.NewParams()}
-	via.Params.Add("branch", gosip.GenerateBranchN(16))
-	ack.PrependHeader(via)
+	ack.PrependHeader(s.viaFor(ack, dst, false))
 	ack.SetBody(nil)
 	s.client.WriteRequest(ack, noBuild)
 }

@@ -122,10 +122,7 @@ func (l *uacLeg) confirm(res *gosip.Response) error {
 	l.dlg.mu.Unlock()
 	ack := l.dlg.newRequest(gosip.ACK)
 	ack.CSeq().SeqNo = l.invite.CSeq().SeqNo
-	host, port := l.srv.hostFor(ack.Laddr, ack.Transport(), l.binding.Source)
-	via := &gosip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: ack.Transport(), Host: host, Port: port, Params: gosip.NewParams()}
-	via.Params.Add("branch", gosip.GenerateBranchN(16))
-	ack.PrependHeader(via)
+	ack.PrependHeader(l.srv.viaFor(ack, l.binding.Source, false))
 	ack.SetBody(nil)
 	l.mu.Lock()
 	l.ack, l.answer = ack, res

@@ -78,16 +78,25 @@ func (s *Server) contactTo(laddr gosip.Addr, transport string, dst netip.AddrPor
 	return gosip.ContactHeader{Address: u}
 }
 
+// viaFor is our Via for a request sent towards dst (RFC 3261 §8.1.1.7):
+// the sending listener's address, a fresh branch, and rport (RFC 3581)
+// when asked.
+func (s *Server) viaFor(req *gosip.Request, dst netip.AddrPort, rport bool) *gosip.ViaHeader {
+	host, port := s.hostFor(req.Laddr, req.Transport(), dst)
+	via := &gosip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: strings.ToUpper(req.Transport()),
+		Host: host, Port: port, Params: gosip.NewParams()}
+	via.Params.Add("branch", gosip.GenerateBranchN(16))
+	if rport {
+		via.Params.Add("rport", "")
+	}
+	return via
+}
+
 // send starts a client transaction for a fully built request, adding our Via.
 func (s *Server) send(ctx context.Context, req *gosip.Request) (gosip.ClientTransaction, error) {
 	dst, _ := netip.ParseAddrPort(req.Destination())
 	if req.Via() == nil {
-		host, port := s.hostFor(req.Laddr, req.Transport(), dst)
-		via := &gosip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: strings.ToUpper(req.Transport()),
-			Host: host, Port: port, Params: gosip.NewParams()}
-		via.Params.Add("branch", gosip.GenerateBranchN(16))
-		via.Params.Add("rport", "")
-		req.PrependHeader(via)
+		req.PrependHeader(s.viaFor(req, dst, true))
 	}
 	if req.GetHeader("User-Agent") == nil {
 		req.AppendHeader(gosip.NewHeader("User-Agent", s.ua.Name()))
