@@ -215,7 +215,20 @@ func (c *b2bCall) respondSDP(r dialogRequest, s *sdp.Session) {
 	res.AppendHeader(gosip.NewHeader("Content-Type", "application/sdp"))
 	ct := c.dialogOf(r.from).contact
 	res.AppendHeader(&ct)
+	d := c.dialogOf(r.from)
+	var acked chan struct{}
+	if r.req.Method == gosip.INVITE {
+		acked = d.expectAck(r.req.CSeq().SeqNo)
+	}
 	r.tx.Respond(res)
+	if acked != nil {
+		go func() {
+			if !c.s.retransmit2xx(d, res, acked) {
+				c.log.Warn("reinvite_ack_missing", "leg", r.from.String())
+				c.hangup(call.CauseFailure) // RFC 3261 §13.3.1.4: end the dialog with BYE
+			}
+		}()
+	}
 }
 
 // takeAnswer applies the SDP answer of a leg to its media session.

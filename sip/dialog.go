@@ -31,6 +31,8 @@ type dialogState struct {
 	transport    string // "UDP" or "TCP"
 	laddr        gosip.Addr
 	contact      gosip.ContactHeader // our Contact
+
+	acks sync.Map // CSeq → chan struct{}: 2xx to in-dialog INVITEs awaiting ACK (dialog_ack.go)
 }
 
 // dialogKey identifies a dialog from our side: Call-ID, our tag, their tag.

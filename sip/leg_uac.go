@@ -173,6 +173,9 @@ func (l *uacLeg) bye(ctx context.Context) error {
 
 // onAck implements dialogPeer (ACKs for our re-INVITE 2xx answers from the callee).
 func (l *uacLeg) onAck(req *gosip.Request) {
+	if cseq := req.CSeq(); cseq != nil {
+		l.dlg.acked(cseq.SeqNo)
+	}
 	select {
 	case l.inbox <- dialogRequest{req: req, from: sideCallee}:
 	default:

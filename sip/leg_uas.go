@@ -203,6 +203,9 @@ func (l *uasLeg) onAck(req *gosip.Request) {
 		})
 		return
 	}
+	if cseq := req.CSeq(); cseq != nil {
+		l.dlg.acked(cseq.SeqNo)
+	}
 	l.deliverAck(req)
 }
 
