@@ -102,7 +102,9 @@ func (l *uacLeg) start(ctx context.Context) error {
 			ack := l.ack
 			l.mu.Unlock()
 			if ack != nil {
-				l.srv.client.WriteRequest(ack, noBuild)
+				// A copy: sipgo's transport writes into the request it
+				// sends, and 2xx retransmissions arrive concurrently.
+				l.srv.client.WriteRequest(ack.Clone(), noBuild)
 			}
 		}
 	})
@@ -128,7 +130,7 @@ func (l *uacLeg) confirm(res *gosip.Response) error {
 	l.ack, l.answer = ack, res
 	l.mu.Unlock()
 	l.srv.dialogs.add(l.dlg.key(), l)
-	return l.srv.client.WriteRequest(ack, noBuild)
+	return l.srv.client.WriteRequest(ack.Clone(), noBuild)
 }
 
 // cancel sends CANCEL for a pending INVITE (RFC 3261 §9.1): same Request-URI,

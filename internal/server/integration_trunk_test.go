@@ -158,7 +158,7 @@ func TestTrunkInboundDIDRingsExtension(t *testing.T) {
 		Scenario: trFile("carrier_uac.xml"), Remote: ts.udpAddr, LocalIP: a.ip, LocalPort: a.port, Calls: 1,
 		Timeout: 20 * time.Second,
 		Keys:    map[string]string{"from": "013912345678", "rtp_ip": carrierA, "rtp_port": strconv.Itoa(rtpPort), "answer_file": answerFile},
-		Args:    []string{"-s", "02155550100", "-d", "2000"},
+		Args:    []string{"-s", "02155550100", "-d", "4000"},
 	})
 	switchA := scWaitAnswerFile(t, answerFile, uac, 10*time.Second)
 	const n = 40
@@ -245,7 +245,7 @@ func (ts *testServer) trOutboundCall(t *testing.T, number string) *sipptest.Resu
 	ts.trRegisterCaller(t)
 	conn, rtpPort := trMediaSocket(t, "127.0.0.1")
 	answerFile := filepath.Join(t.TempDir(), "answer")
-	o := ts.scCallerOpts(scFile("uac_call_gomedia.xml"), scCallerPW, number, "-d", "2000")
+	o := ts.scCallerOpts(scFile("uac_call_gomedia.xml"), scCallerPW, number, "-d", "4000")
 	o.Keys = map[string]string{"rtp_ip": "127.0.0.1", "rtp_port": strconv.Itoa(rtpPort), "answer_file": answerFile}
 	uac := sipptest.Start(t, o)
 	switchA := scWaitAnswerFile(t, answerFile, uac, 15*time.Second)
@@ -466,7 +466,7 @@ func TestTrunkInboundDigest(t *testing.T) {
 		Scenario: scFile("uac_call_gomedia.xml"), Remote: ts.udpAddr, LocalIP: b.ip, Calls: 1, Timeout: 20 * time.Second,
 		Users: []sipptest.User{{Name: "carrier-b-in", Password: "inbound-secret-b"}},
 		Keys:  map[string]string{"rtp_ip": carrierB, "rtp_port": strconv.Itoa(rtpPort), "answer_file": answerFile},
-		Args:  []string{"-s", "02155550100", "-d", "1500"},
+		Args:  []string{"-s", "02155550100", "-d", "4000"},
 	})
 	switchA := scWaitAnswerFile(t, answerFile, uac, 10*time.Second)
 	echo := scCountEcho(t, conn, switchA, 30, 20*time.Millisecond)
