@@ -155,7 +155,26 @@ sample_switchd() {
 		awk '/^go_goroutines / {g = $2} /^process_resident_memory_bytes / {r = $2} /^go_memstats_heap_inuse_bytes / {h = $2}
 			END {printf "%d %.0f %.0f\n", g, r / 1048576, h / 1048576}'
 }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+# sample_mem: "heap_alloc_bytes stack_inuse_bytes rss_bytes goroutines" of switchd
+sample_mem() {
+	curl -fs "$METRICS" 2>/dev/null |
+		awk '/^go_memstats_heap_alloc_bytes / {h = $2} /^go_memstats_stack_inuse_bytes / {s = $2}
+			/^process_resident_memory_bytes / {r = $2} /^go_goroutines / {g = $2} END {printf "%.0f %.0f %.0f %d\n", h, s, r, g}'
+}
+# mem_per_call N: per-call memory of the profile run from the idle and window samples: live Go
+# heap (heap profile after a forced GC, window less idle; sampled, so set GODEBUG=memprofilerate=1024
+# for exact figures), goroutine stacks, RSS (includes the GC's headroom), goroutines
+mem_per_call() {
+	local heap
+	heap=$(sed -n 's/.*of \([0-9.]*\)\([kMG]\)B total.*/\1 \2/p' "$WORK/switchd.heap.top" | head -1 |
+		awk '{m = ($2 == "k") ? 1024 : ($2 == "M") ? 1048576 : 1073741824; printf "%.0f", $1 * m}')
+	read -r _ s0 r0 g0 <"$WORK/switchd.idle.mem" || return 0
+	read -r _ s1 r1 g1 <"$WORK/switchd.window.mem" || return 0
+	awk -v n="$1" -v h="${heap:-0}" -v s="$((s1 - s0))" -v r="$((r1 - r0))" -v g="$((g1 - g0))" 'BEGIN {
+		printf "memory per call at %d calls: live Go heap %.1f KB + goroutine stacks %.1f KB = %.1f KB; RSS %.1f KB; %.2f goroutines\n",
+			n, h / n / 1000, s / n / 1000, (h + s) / n / 1000, r / n / 1000, g / n }'
+}
+median() { tr ' ' '\n' | awk NF | sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 # wait_quiet: wait (at most QUIET_WAIT s) until every process uses less than
 # QUIET_PCT% of SERVER_CPU and of GEN_CPU over 1 s (our own processes are idle
@@ -406,6 +425,12 @@ b_run() {
 	fi
 	quiet=$(wait_quiet | tr ' ' '/')
 	rss0=$(rss_kib "$pid")
+	if [ "$prof" = 1 ]; then
+		# idle baseline for the per-call memory of the profile run (heap after a forced GC)
+		curl -fs -H "Authorization: Bearer $(cat "$DATA/admin.token")" -o "$WORK/switchd.idle.heap.pprof" \
+			"http://127.0.0.1:$HTTP_PORT/debug/pprof/heap?gc=1" || true
+		sample_mem >"$WORK/switchd.idle.mem"
+	fi
 	[ "$capture" = 1 ] && capture_start "$tag" $((ramp + SETUP_MARGIN + SETTLE + WINDOW + 8))
 	local genargs=(-a "127.0.0.1:$GEN_A" -b "127.0.0.1:$GEN_B" -settle "${SETTLE}s" -window "${WINDOW}s"
 		-pid "$pid" -drop-lo "$RTP_MIN" -drop-hi "$RTP_MAX" -mode "$mode" -out "$WORK/$tag.json")
@@ -423,7 +448,10 @@ b_run() {
 				sleep $((ramp + SETTLE + 1))
 				curl -fs -H "Authorization: Bearer $token" -o "$WORK/switchd.cpu.pprof" \
 					"http://127.0.0.1:$HTTP_PORT/debug/pprof/profile?seconds=$((WINDOW < 12 ? WINDOW - 2 : 10))"
-				curl -fs -H "Authorization: Bearer $token" -o "$WORK/switchd.heap.pprof" "http://127.0.0.1:$HTTP_PORT/debug/pprof/heap"
+				# gc=1: the live heap with the calls up (without it the profile is as of the last
+				# GC, which can be mid ramp-up)
+				curl -fs -H "Authorization: Bearer $token" -o "$WORK/switchd.heap.pprof" "http://127.0.0.1:$HTTP_PORT/debug/pprof/heap?gc=1"
+				sample_mem >"$WORK/switchd.window.mem"
 				curl -fs -H "Authorization: Bearer $token" -o "$WORK/switchd.goroutines.txt" "http://127.0.0.1:$HTTP_PORT/debug/pprof/goroutine?debug=1"
 			) &
 			PIDS+=($!)
@@ -511,7 +539,10 @@ part_b() {
 		b_run "$pc" p switchd 0 1
 		(cd "$REPO" && go tool pprof -top -nodecount=40 "$WORK/switchd" "$WORK/switchd.cpu.pprof" 2>/dev/null) >"$WORK/switchd.cpu.top" || true
 		(cd "$REPO" && go tool pprof -top -cum -nodecount=40 "$WORK/switchd" "$WORK/switchd.cpu.pprof" 2>/dev/null) >"$WORK/switchd.cpu.cum" || true
-		(cd "$REPO" && go tool pprof -top -sample_index=inuse_space -nodecount=30 "$WORK/switchd" "$WORK/switchd.heap.pprof" 2>/dev/null) >"$WORK/switchd.heap.top" || true
+		(cd "$REPO" && go tool pprof -top -sample_index=inuse_space -nodecount=40 -base "$WORK/switchd.idle.heap.pprof" \
+			"$WORK/switchd" "$WORK/switchd.heap.pprof" 2>/dev/null) >"$WORK/switchd.heap.top" || true
+		mem_per_call "$pc" >"$WORK/switchd.mem.txt"
+		cat "$WORK/switchd.mem.txt" >&2
 	fi
 }
 
@@ -585,7 +616,9 @@ summarize() {
 		for n in $CONC; do
 			s=$(awk -F, -v n="$n" '$1 == "switchd" && $2 == n && $3 ~ /^[0-9]+$/' "$WORK/runs_b.csv" | cut -d, -f24 | tr '\n' ' ' | median)
 			b=$(awk -F, -v n="$n" '$1 == "bare" && $2 == n' "$WORK/runs_b.csv" | cut -d, -f24 | tr '\n' ' ' | median)
-			[ "$b" != "-" ] && [ "$s" != "-" ] && echo "- $n calls: switchd $s ns/pkt vs bare Go UDP loop $b ns/pkt = $(echo "scale=2; $s / $b" | bc)x"
+			if [ "$b" != "-" ] && [ "$s" != "-" ]; then
+				echo "- $n calls: switchd $s ns/pkt vs bare Go UDP loop $b ns/pkt = $(echo "scale=2; $s / $b" | bc)x"
+			fi
 		done
 		best=$(for n in $CONC; do [ "$(step_pass "$n")" = yes ] && echo "$n"; done | sort -n | tail -1 || true)
 		echo

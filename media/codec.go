@@ -71,7 +71,9 @@ var staticClocks = clockTable{
 	10: 44100, 11: 44100, 12: 8000, 13: 8000, 15: 8000, 16: 11025, 17: 22050, 18: 8000,
 }
 
-// withCodecs returns the static table plus the negotiated codecs.
+// withCodecs returns the static table plus the negotiated codecs. The
+// result is often t itself (PCMU, PCMA and telephone-event change
+// nothing), and is shared through the engine (internSet).
 func (t *clockTable) withCodecs(codecs []Codec) *clockTable {
 	n := *t
 	for _, c := range codecs {
@@ -83,6 +85,9 @@ func (t *clockTable) withCodecs(codecs []Codec) *clockTable {
 		} else {
 			n[c.PayloadType] = c.ClockRate
 		}
+	}
+	if n == *t {
+		return t
 	}
 	return &n
 }

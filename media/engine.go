@@ -14,10 +14,11 @@
 // RTCP is terminated per leg: switchd reads each phone's reports (for the
 // CDR) and sends its own SR/RR; RTCP is never relayed between legs.
 //
-// Goroutines: a Session reads its RTCP socket in one goroutine; a running
-// Relay reads each leg's RTP socket in one goroutine per direction; the
-// Engine's Run drives every session's RTP timeout and RTCP reports from a
-// single ticker.
+// Goroutines: a running Relay reads each leg's RTP socket in one goroutine
+// per direction; one goroutine per Engine reads the RTCP sockets of all its
+// sessions (on Linux; it runs while any session is open); the Engine's Run
+// drives every session's RTP timeout and RTCP reports from a single
+// ticker. So an anchored call costs two goroutines.
 package media
 
 import (
@@ -54,6 +55,11 @@ type Engine struct {
 
 	tickMu sync.Mutex // serialises steps; guards snap
 	snap   []*Session
+
+	rtcpIn rtcpReader // reads every session's RTCP socket
+
+	clocks internSet[clockTable]  // shared clock tables of the sessions
+	plans  internSet[actionTable] // shared payload plans of the relays
 
 	running   atomic.Bool
 	done      chan struct{}

@@ -74,6 +74,8 @@ func NewRelay(a, b *Session, cfg RelayConfig) (*Relay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("media: relay B to A: %w", err)
 	}
+	// Plans are immutable: relays with the same plan share one table.
+	ab, ba = a.e.plans.get(ab), a.e.plans.get(ba)
 	r := &Relay{a: a, b: b}
 	r.dirs[0] = direction{src: a, dst: b, plan: ab, buf: make([]byte, readBufSize)}
 	r.dirs[1] = direction{src: b, dst: a, plan: ba, buf: make([]byte, readBufSize)}

@@ -1,9 +1,8 @@
 package media
 
 import (
-	"errors"
+	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"time"
 
@@ -52,22 +51,9 @@ func reportInterval(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * (0.5 + rand.Float64()))
 }
 
-// readRTCP is the session's RTCP goroutine; it ends when Close closes the
-// socket.
-func (s *Session) readRTCP() {
-	defer s.wg.Done()
-	buf := make([]byte, 1500)
-	for {
-		n, src, err := s.rtcp.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if s.closed.Load() || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		s.handleRTCP(buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), s.e.now())
-	}
-}
+// rtcpBufSize is the receive buffer for RTCP; a compound packet is a few
+// hundred bytes.
+const rtcpBufSize = 1500
 
 // handleRTCP takes in one compound RTCP packet from src: SRs give the
 // LSR/DLSR of our next report block, report blocks about our stream give
@@ -201,7 +187,7 @@ func (s *Session) sendReport(now time.Time, bye bool) {
 	}
 	pkt, err := rtcp.Marshal(s.buildReport(now, bye))
 	if err != nil {
-		s.log.Debug("rtcp report not built", "err", err)
+		s.logAt(slog.LevelDebug, "rtcp report not built", "err", err)
 		return
 	}
 	if _, err := s.rtcp.WriteToUDPAddrPort(pkt, dst); err != nil {

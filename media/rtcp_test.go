@@ -2,6 +2,7 @@ package media
 
 import (
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 
@@ -161,4 +162,62 @@ func TestRTCPDefaultPort(t *testing.T) {
 	if rr, ok := pkts[0].(*rtcp.ReceiverReport); !ok || len(rr.Reports) != 0 {
 		t.Fatalf("got %v, want an empty RR", pkts)
 	}
+}
+
+// TestRTCPSharedReader: one reader serves every session's RTCP socket. A
+// port flooded with reports does not hold up the others; closed sessions
+// leave it; it stops with the last session (no goroutine left) and starts
+// again with the next one.
+func TestRTCPSharedReader(t *testing.T) {
+	e := newTestEngine(t, 25400, 25599)
+	g0 := runtime.NumGoroutine()
+	ph := newPhone(t)
+	rr := marshalRTCP(t, &rtcp.ReceiverReport{SSRC: 0x1111, Reports: []rtcp.ReceptionReport{{SSRC: 0x2222, Jitter: 8}}})
+	var ss []*Session
+	for range 40 {
+		s, err := e.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetRemote(netip.AddrPortFrom(ph.addr.Addr(), 4000), netip.Addr{}) // RTCP from the SDP IP may latch
+		ss = append(ss, s)
+	}
+	for range 200 {
+		ph.send(rtcpOf(ss[0]), rr)
+	}
+	for _, s := range ss[1:] {
+		ph.send(rtcpOf(s), rr)
+	}
+	eventually(t, "every session's report", func() bool {
+		for _, s := range ss[1:] {
+			if s.Stats().RTCPIn != 1 {
+				return false
+			}
+		}
+		return ss[0].Stats().RTCPIn == 200
+	})
+
+	for _, s := range ss[:20] {
+		s.Close()
+	}
+	for _, s := range ss[20:] {
+		ph.send(rtcpOf(s), rr)
+	}
+	eventually(t, "reports after closing half", func() bool {
+		for _, s := range ss[20:] {
+			if s.Stats().RTCPIn != 2 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, s := range ss[20:] {
+		s.Close()
+	}
+	eventually(t, "reader stopped", func() bool { return runtime.NumGoroutine() <= g0 })
+
+	s := newTestSession(t, e)
+	s.SetRemote(netip.AddrPortFrom(ph.addr.Addr(), 4000), netip.Addr{})
+	ph.send(rtcpOf(s), rr)
+	eventually(t, "report after restart", func() bool { return s.Stats().RTCPIn == 1 })
 }

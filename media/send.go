@@ -17,6 +17,7 @@ type sender struct {
 	srPackets  uint32    // SR sender's packet count for ssrc
 	srOctets   uint32    // SR sender's octet count (payload only) for ssrc
 	lastTS     uint32    // RTP timestamp of the last media packet sent
+	lastSeq    uint16    // its sequence number
 	lastAt     time.Time // when it was sent
 	rate       uint32    // its clock rate
 	sentRecent [2]bool   // sent since the last report, and in the interval before
@@ -36,6 +37,7 @@ func (t *sender) update(p *rtpInfo, n int, rate uint32) {
 	if rate != 0 {
 		t.lastTS, t.lastAt, t.rate = p.ts, p.at, rate
 	}
+	t.lastSeq = p.seq
 }
 
 // writeRTP sends one RTP packet (described by p) to the phone: to the

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -11,9 +12,11 @@ import (
 	"time"
 )
 
-// readBufSize is the receive buffer of a reader; a datagram that fills it
-// is taken as truncated and dropped (voice RTP is a few hundred bytes).
-const readBufSize = 4096
+// readBufSize is the receive buffer of a relay direction; a datagram that
+// fills it is taken as truncated and dropped. Voice RTP is a few hundred
+// bytes, and anything that crosses an Ethernet path unfragmented fits
+// (1,472 bytes of UDP payload over IPv4).
+const readBufSize = 1500
 
 // Session is one call leg's media endpoint: an RTP socket on an even port
 // and an RTCP socket on the odd port above it (RFC 3550 §11), bound on
@@ -22,11 +25,11 @@ const readBufSize = 4096
 // dead leg through OnTimeout.
 //
 // A Session's RTP socket has at most one reader at a time: the Relay the
-// session is part of. Its RTCP socket is read by the session's own
-// goroutine, which Close stops. All methods are safe for concurrent use.
+// session is part of. Its RTCP socket is read by the engine's RTCP reader,
+// shared by all sessions (rtcp_reader_linux.go). All methods are safe for
+// concurrent use.
 type Session struct {
 	e     *Engine
-	log   *slog.Logger
 	rtp   *net.UDPConn
 	rtcp  *net.UDPConn
 	port  int
@@ -53,12 +56,12 @@ type Session struct {
 	to timeoutState
 	rc rtcpState
 
+	rtcpWatch rtcpWatch // the RTCP reader's per-session state
 	closeOnce sync.Once
-	wg        sync.WaitGroup // the RTCP reader
 }
 
-// NewSession binds a new RTP/RTCP port pair from the pool and starts
-// reading RTCP on it. It fails with ErrNoPorts when the pool is exhausted
+// NewSession binds a new RTP/RTCP port pair from the pool and has the
+// engine's RTCP reader read its RTCP socket. It fails with ErrNoPorts when the pool is exhausted
 // and ErrClosed after Engine.Close. The session's RTP timeout is
 // media.rtp_timeout; Close releases the ports.
 func (e *Engine) NewSession() (*Session, error) {
@@ -75,7 +78,6 @@ func (e *Engine) NewSession() (*Session, error) {
 	now := e.now()
 	s := &Session{
 		e:     e,
-		log:   e.log.With("rtp_port", port),
 		rtp:   rtpConn,
 		rtcp:  rtcpConn,
 		port:  port,
@@ -88,14 +90,19 @@ func (e *Engine) NewSession() (*Session, error) {
 	s.clocks.Store(&staticClocks)
 	s.to.timeout = e.cfg.RTPTimeout.D()
 	s.rc.next = now.Add(reportInterval(e.cfg.RTCPInterval.D() / 2)) // RFC 3550 §6.2: the first report comes sooner
+	if err := e.watchRTCP(s); err != nil {
+		rtpConn.Close()
+		rtcpConn.Close()
+		e.ports.release(port)
+		return nil, err
+	}
 	if !e.add(s) {
+		e.unwatchRTCP(s)
 		rtpConn.Close()
 		rtcpConn.Close()
 		e.ports.release(port)
 		return nil, ErrClosed
 	}
-	s.wg.Add(1)
-	go s.readRTCP()
 	e.metrics.SessionOpened()
 	return s, nil
 }
@@ -110,7 +117,11 @@ func (s *Session) LocalAddr() netip.AddrPort { return s.local }
 // §A.8) and sender reports. The static types of RFC 3551 are known
 // without it; telephone-event packets never count towards the jitter.
 func (s *Session) SetCodecs(codecs ...Codec) {
-	s.clocks.Store(staticClocks.withCodecs(codecs))
+	t := staticClocks.withCodecs(codecs)
+	if t != &staticClocks {
+		t = s.e.clocks.get(t)
+	}
+	s.clocks.Store(t)
 }
 
 // readPacket reads the next RTP packet accepted from the phone into buf
@@ -152,21 +163,32 @@ func (s *Session) readPacket(buf []byte) (int, rtpInfo, error) {
 // (RTP bleed protection); the first one is logged.
 func (s *Session) dropForeign(src netip.AddrPort) {
 	if s.droppedForeign.Add(1) == 1 {
-		s.log.Warn("rtp from unexpected source dropped", "source", src.String())
+		s.logAt(slog.LevelWarn, "rtp from unexpected source dropped", "source", src.String())
 	}
 }
 
+// logAt logs msg about the session at level, with its RTP port. Sessions
+// log rarely (first foreign packet, latch, timeout), so the attribute is
+// added per message rather than kept in a per-session logger.
+func (s *Session) logAt(level slog.Level, msg string, args ...any) {
+	if !s.e.log.Enabled(context.Background(), level) {
+		return
+	}
+	s.e.log.Log(context.Background(), level, msg, append(args, "rtp_port", s.port)...)
+}
+
 // Close stops the session: it sends an RTCP BYE (RFC 3550 §6.6) when it
-// reported on the leg, closes both sockets (a relay reading them stops),
-// waits for the RTCP reader and returns the ports to the pool. It is
-// idempotent and always returns nil.
+// reported on the leg, takes its RTCP socket off the engine's reader,
+// closes both sockets (a relay reading them stops; a read of the RTCP
+// socket in progress finishes first) and returns the ports to the pool.
+// It is idempotent and always returns nil.
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
 		s.sendBye()
+		s.e.unwatchRTCP(s)
 		s.rtp.Close()
 		s.rtcp.Close()
-		s.wg.Wait()
 		s.e.remove(s)
 		s.e.metrics.SessionClosed(s.Stats())
 	})

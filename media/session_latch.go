@@ -1,6 +1,9 @@
 package media
 
-import "net/netip"
+import (
+	"log/slog"
+	"net/netip"
+)
 
 // peer is the latching state of a session: where the phone said it is and
 // where its media really comes from. It is immutable once stored in
@@ -86,7 +89,7 @@ func (s *Session) latch(pr *peer, src netip.AddrPort) bool {
 		n := *pr
 		n.latched = src
 		if s.peer.CompareAndSwap(pr, &n) {
-			s.log.Debug("rtp latched", "remote", src.String(), "sdp", pr.sdp.String())
+			s.logAt(slog.LevelDebug, "rtp latched", "remote", src.String(), "sdp", pr.sdp.String())
 			return true
 		}
 		pr = s.peer.Load()

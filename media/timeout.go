@@ -1,6 +1,9 @@
 package media
 
-import "time"
+import (
+	"log/slog"
+	"time"
+)
 
 // timeoutState is a session's RTP timeout: the clock runs once armed (by
 // SetTimeout, or by the first RTP packet) and restarts whenever the
@@ -87,7 +90,7 @@ func (s *Session) checkTimeout(now time.Time) {
 	t.fired = true
 	f, silence := t.onTimeout, now.Sub(t.last)
 	s.mu.Unlock()
-	s.log.Info("rtp timeout", "silence", silence.String())
+	s.logAt(slog.LevelInfo, "rtp timeout", "silence", silence.String())
 	s.e.metrics.RTPTimeout()
 	if f != nil {
 		f()

@@ -49,7 +49,7 @@ func main() {
 	}
 	// pump reads src and sends to dst from out: one direction of one call.
 	pump := func(src, out *net.UDPConn, dst netip.AddrPort) {
-		buf := make([]byte, 4096)
+		buf := make([]byte, 1500) // as media.readBufSize
 		for {
 			n, _, err := src.ReadFromUDPAddrPort(buf)
 			if err != nil {
