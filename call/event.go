@@ -19,6 +19,16 @@ const (
 	EventCallResumed    EventType = "call_resumed"     // Held → Answered
 	EventCallEnded      EventType = "call_ended"       // → StateEnded; Cause and HangupSide set
 	EventCallMedia      EventType = "call_media"       // codecs negotiated or a quality report; state unchanged
+	EventCallDTMF       EventType = "call_dtmf"        // a party pressed a key; Data: digit, dtmf_source, leg
+)
+
+// Keys of Event.Data for call_dtmf. One key press is one event, whether
+// the phone sent it as RFC 4733 telephone-events, in-band tones, SIP INFO
+// or several of them at once.
+const (
+	DataDigit      = "digit"       // "0"-"9", "*", "#", "A"-"D"; "redacted" while input is sensitive
+	DataDTMFSource = "dtmf_source" // rfc4733, inband, sip-info
+	DataLeg        = "leg"         // caller or callee
 )
 
 // Keys of Event.Data for media facts. The A leg is the caller's, the B leg

@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$PATH:/usr/local/go/bin" CGO_ENABLED=1
-go build -o bin/switchd ./cmd/switchd
+go build -tags flite -o bin/switchd ./cmd/switchd
 exec bin/switchd serve "$@"

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Installs what switchd needs on a Debian/Ubuntu machine. Idempotent.
-#   scripts/setup.sh          build dependencies (gcc for cgo/SQLite)
-#   scripts/setup.sh --test   plus the real peers the tests drive (sipp)
+#   scripts/setup.sh          build and run dependencies: gcc for cgo (SQLite),
+#                             flite1-dev (embedded English text-to-speech,
+#                             -tags flite), espeak-ng (other languages, e.g.
+#                             Mandarin prompts; run as a subprocess)
+#   scripts/setup.sh --test   plus the real peers the tests drive (sipp) and
+#                             flite (the program: speech for the DTMF talk-off test)
 #   scripts/setup.sh --bench  plus the benchmark peers (sipp, kamailio)
 set -euo pipefail
 
@@ -14,8 +18,8 @@ for a in "$@"; do
   esac
 done
 
-pkgs=(gcc libc6-dev)
-[ "$want_test" = 1 ] && pkgs+=(sip-tester)
+pkgs=(gcc libc6-dev flite1-dev espeak-ng)
+[ "$want_test" = 1 ] && pkgs+=(sip-tester flite)
 [ "$want_bench" = 1 ] && pkgs+=(kamailio procps)
 
 missing=()

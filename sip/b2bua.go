@@ -39,6 +39,8 @@ type B2BUA struct {
 	// accept at most; 0 disables session timers.
 	SessionExpires time.Duration
 	Advertise      netip.Addr // media address for SDP; invalid = the local address routing to each phone
+	// Prompts is what calls switchd answers itself (applications) play.
+	Prompts PromptConfig
 }
 
 // calls tracks live calls for shutdown and leak checks.
@@ -146,7 +148,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	}
 	bc := &b2bCall{
 		s: s, id: call.NewID(s.now()), a: a, caller: plan.caller, callee: plan.callee, bindings: plan.bindings,
-		direction: plan.direction, out: plan.outbound, inTrunk: plan.trunk, did: plan.did, route: plan.route,
+		direction: plan.direction, out: plan.outbound, inTrunk: plan.trunk, did: plan.did, route: plan.route, app: plan.app,
 		src: src, inbox: a.inbox, end: make(chan call.Cause, 1),
 	}
 	if plan.trunk != nil {
@@ -181,7 +183,8 @@ type b2bCall struct {
 	trunkName string         // the trunk carrying the call (inbound, or the outbound attempt that won)
 	did       string
 	route     string
-	hunt      hunt // outbound trunk hunting state (b2bua_trunk.go)
+	hunt      hunt        // outbound trunk hunting state (b2bua_trunk.go)
+	app       Application // a call switchd answers itself (b2bua_app.go)
 	// codecFilter restricts the codecs offered on leg B (a trunk's codecs).
 	codecFilter []string
 

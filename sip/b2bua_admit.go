@@ -19,6 +19,7 @@ type callPlan struct {
 	bindings  []Binding      // ring these contacts (internal and inbound calls)
 	outbound  *OutboundRoute // or hunt over these trunks (outbound calls)
 	trunk     *Trunk         // inbound: the trunk the call came in on (holds a channel)
+	app       Application    // or switchd answers and runs this
 	did       string
 	route     string
 	release   func()
@@ -91,6 +92,12 @@ func (s *Server) admitExtension(ctx context.Context, req *gosip.Request, tx gosi
 	if dialled == "" {
 		s.respond(tx, req, 404, "Not Found")
 		return nil
+	}
+	if s.b2b.Router != nil {
+		if app, ok := s.b2b.Router.Application(ctx, caller, dialled); ok {
+			return &callPlan{direction: call.DirectionInternal, caller: caller, callee: call.Party{Number: dialled, Name: app.Name()},
+				app: app, route: "service " + app.Name(), release: func() {}}
+		}
 	}
 	callee, err := s.b2b.Directory.Extension(ctx, dialled)
 	switch {

@@ -26,8 +26,11 @@ type branchEvent struct {
 func (c *b2bCall) run() {
 	start := c.s.now()
 	c.publish(call.EventCallCreated, nil)
-	cause, side := c.setup()
-	if cause == call.CauseUnknown {
+	var cause call.Cause
+	var side call.Side
+	if c.app != nil {
+		cause, side = c.runApp()
+	} else if cause, side = c.setup(); cause == call.CauseUnknown {
 		cause, side = c.connected()
 	}
 	c.teardown(cause, side, start)
@@ -37,28 +40,10 @@ func (c *b2bCall) run() {
 // one of them answers. It returns CauseUnknown when the call is connected.
 func (c *b2bCall) setup() (call.Cause, call.Side) {
 	a := c.a
-	var aOffer *sdp.Session
-	if body := a.invite.Body(); len(body) > 0 {
-		off, err := sdp.Parse(body)
-		if err != nil {
-			a.reject(400, "Bad SDP")
-			return call.CauseNotAcceptable, call.SideCaller
-		}
-		if off.Audio() == nil {
-			a.reject(488, "Not Acceptable Here")
-			return call.CauseNotAcceptable, call.SideCaller
-		}
-		aOffer = off
-	}
-	timerHeaders, tooSmall := c.callerTimer()
-	if tooSmall != nil {
-		c.a.mu.Lock()
-		c.a.finalSent = true
-		c.a.mu.Unlock()
-		c.a.tx.Respond(tooSmall)
+	aOffer, ok := c.callerInvite()
+	if !ok {
 		return call.CauseNotAcceptable, call.SideCaller
 	}
-	c.timerHeaders = timerHeaders
 	if err := c.openMedia(); err != nil {
 		c.log.Error("media_unavailable", "error", err)
 		a.reject(503, "Media Resources Unavailable")
@@ -195,6 +180,37 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 			return cause, call.SideSwitch
 		}
 	}
+}
+
+// callerInvite checks the caller's INVITE before anything is set up: its
+// SDP offer (nil for an offerless INVITE; 400/488 when unusable) and its
+// session timer (422 when too brief, RFC 4028 §6). It answers the caller
+// itself and reports false when the call cannot go on.
+func (c *b2bCall) callerInvite() (*sdp.Session, bool) {
+	a := c.a
+	var aOffer *sdp.Session
+	if body := a.invite.Body(); len(body) > 0 {
+		off, err := sdp.Parse(body)
+		if err != nil {
+			a.reject(400, "Bad SDP")
+			return nil, false
+		}
+		if off.Audio() == nil {
+			a.reject(488, "Not Acceptable Here")
+			return nil, false
+		}
+		aOffer = off
+	}
+	timerHeaders, tooSmall := c.callerTimer()
+	if tooSmall != nil {
+		a.mu.Lock()
+		a.finalSent = true
+		a.mu.Unlock()
+		a.tx.Respond(tooSmall)
+		return nil, false
+	}
+	c.timerHeaders = timerHeaders
+	return aOffer, true
 }
 
 // readBranch forwards one branch's responses until its final one.

@@ -87,6 +87,10 @@ type Router interface {
 	// Outbound routes a number that extension ext dialled and that is not
 	// an extension. ErrNoRoute or ErrNotAllowed (wrapped) when it may not.
 	Outbound(ctx context.Context, ext call.Party, dialled string) (OutboundRoute, error)
+	// Application returns the application a number dialled by an
+	// extension runs (a service number), if any. It is asked before the
+	// extensions and the dial rules.
+	Application(ctx context.Context, ext call.Party, dialled string) (Application, bool)
 }
 
 // channels counts the calls on each trunk, for MaxChannels.

@@ -26,6 +26,11 @@ type Config struct {
 	Media   media.Config `yaml:"media"`
 	HTTP    web.Config   `yaml:"http"`
 	Log     LogConfig    `yaml:"log"`
+	// Prompts is what calls switchd answers itself play.
+	Prompts PromptsConfig `yaml:"prompts"`
+	// Services are numbers extensions dial that switchd answers itself
+	// (test lines, announcements, music on hold). Default none.
+	Services []ServiceConfig `yaml:"services"`
 
 	// RoutingFile names a separate YAML file holding numbering, trunks,
 	// dids and dial_rules (the keys below), relative to this file's
@@ -60,6 +65,7 @@ func DefaultConfig() Config {
 		Media:   media.DefaultConfig(),
 		HTTP:    web.DefaultConfig(),
 		Log:     LogConfig{Level: "info", Format: "text"},
+		Prompts: DefaultPromptsConfig(),
 	}
 }
 
@@ -88,6 +94,8 @@ func (c *Config) Validate() []config.Problem {
 	ps.Merge("sip", c.SIP.Validate())
 	ps.Merge("media", c.Media.Validate())
 	ps.Merge("http", c.HTTP.Validate())
+	ps.Merge("prompts", c.Prompts.Validate())
+	ps.Merge("", validateServices(c.Services))
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -28,13 +28,18 @@ type router struct {
 	ext    extensionRouter
 	// inbound digest credentials of trunks, by user, for our realm
 	creds map[string]sip.Credentials
+	// services by number
+	services map[string]sip.Application
 }
 
 var _ sip.Router = (*router)(nil)
 
-func newRouter(t *routing.Table, ext extensionRouter, realm string) *router {
+func newRouter(t *routing.Table, ext extensionRouter, realm string, services []ServiceConfig, mohDir string) *router {
 	r := &router{table: t, trunks: map[*routing.Trunk]*sip.Trunk{}, byName: map[string]*sip.Trunk{},
-		ext: ext, creds: map[string]sip.Credentials{}}
+		ext: ext, creds: map[string]sip.Credentials{}, services: map[string]sip.Application{}}
+	for _, svc := range services {
+		r.services[svc.Number] = serviceApp{svc: svc, moh: mohDir}
+	}
 	for _, rt := range t.Trunks() {
 		st := &sip.Trunk{
 			Name: rt.Name, Host: rt.Host, Port: rt.Port, Transport: rt.Transport, Domain: rt.RegisterDomain,
@@ -141,6 +146,12 @@ func (r *router) Outbound(ctx context.Context, ext call.Party, dialled string) (
 		out.Attempts = append(out.Attempts, sip.OutboundAttempt{Trunk: st, Number: at.Number, CallerID: id, Privacy: er.Privacy})
 	}
 	return out, nil
+}
+
+// Application implements sip.Router: service numbers.
+func (r *router) Application(_ context.Context, _ call.Party, dialled string) (sip.Application, bool) {
+	app, ok := r.services[dialled]
+	return app, ok
 }
 
 // Trunk returns the SIP side of the trunk named name, or nil.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -22,8 +23,10 @@ import (
 	"github.com/switchd/switchd/internal/cdr"
 	"github.com/switchd/switchd/internal/store"
 	"github.com/switchd/switchd/media"
+	"github.com/switchd/switchd/media/prompt"
 	"github.com/switchd/switchd/routing"
 	"github.com/switchd/switchd/sip"
+	"github.com/switchd/switchd/tts"
 	"github.com/switchd/switchd/web"
 )
 
@@ -46,7 +49,7 @@ type Server struct {
 	httpLn    net.Listener
 	http      *http.Server
 	metrics   *prometheus.Registry
-	router    *router             // nil without trunks
+	router    *router
 	trunkRegs *sip.TrunkRegistrar // nil without trunks
 }
 
@@ -85,15 +88,14 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	guard := sip.NewGuard(cfg.SIP.Ban)
 	s.creds = newCredentialCache(s.store)
 	sipLog := log.With("component", "sip")
-	var creds sip.CredentialStore = s.creds
+	var routes *routing.Table // nil: no trunks
 	if rc := cfg.Routing(); !rc.IsZero() {
-		table, err := routing.New(rc)
-		if err != nil {
+		if routes, err = routing.New(rc); err != nil {
 			return nil, fmt.Errorf("routing: %w", err)
 		}
-		s.router = newRouter(table, s.creds, cfg.SIP.Realm)
-		creds = trunkCredentials{trunks: s.router.creds, next: s.creds}
 	}
+	s.router = newRouter(routes, s.creds, cfg.SIP.Realm, cfg.Services, cfg.Prompts.MOHDir)
+	creds := trunkCredentials{trunks: s.router.creds, next: s.creds}
 	auth, err := sip.NewAuthenticator(cfg.SIP, creds, guard, s.now, sipLog)
 	if err != nil {
 		return nil, err
@@ -117,8 +119,9 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 		RingTimeout: cfg.SIP.RingTimeout.D(), RTPTimeout: cfg.Media.RTPTimeout.D(), Advertise: advertise,
 		SessionExpires: cfg.SIP.SessionExpires.D(),
 	}
-	if s.router != nil {
-		b2b.Router = s.router
+	b2b.Router = s.router
+	if b2b.Prompts, err = s.promptConfig(); err != nil {
+		return nil, err
 	}
 	s.sip, err = sip.NewServer(cfg.SIP, sip.ServerOptions{
 		Registrar: registrar, Guard: guard, Metrics: sip.NewMetrics(s.metrics),
@@ -127,8 +130,8 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	if err != nil {
 		return nil, err
 	}
-	if s.router != nil {
-		s.trunkRegs = sip.NewTrunkRegistrar(s.sip, s.router.registrations(), log.With("component", "trunk_register"))
+	if regs := s.router.registrations(); len(regs) > 0 {
+		s.trunkRegs = sip.NewTrunkRegistrar(s.sip, regs, log.With("component", "trunk_register"))
 	}
 	s.metrics.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchd_sip_registrations", Help: "Current registrar bindings."},
@@ -288,4 +291,21 @@ func (s *Server) ensureAdminToken(ctx context.Context) error {
 	}
 	s.log.Info("admin_token_created", "file", s.cfg.TokenPath())
 	return nil
+}
+
+// promptConfig builds what app legs play prompts with: the prompts
+// folder, tones and text-to-speech (flite when built with -tags flite,
+// espeak-ng when installed) with its disk cache.
+func (s *Server) promptConfig() (sip.PromptConfig, error) {
+	pc := s.cfg.Prompts
+	cacheDir := pc.TTS.CacheDir
+	if cacheDir == "" {
+		cacheDir = filepath.Join(s.cfg.DataDir, "tts-cache")
+	}
+	r, err := tts.New(tts.Options{CacheDir: cacheDir, Timeout: pc.TTS.Timeout.D(), Logger: s.log.With("component", "tts")})
+	if err != nil {
+		return sip.PromptConfig{}, fmt.Errorf("tts: %w", err)
+	}
+	return sip.PromptConfig{Dir: pc.Dir, Language: pc.Language, Region: pc.ToneRegion,
+		Speaker: speaker{r}, Clips: prompt.NewClipCache(64 << 20)}, nil
 }

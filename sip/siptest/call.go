@@ -179,6 +179,37 @@ func (c *Call) Reinvite(ctx context.Context, direction string) (*SDP, error) {
 // receives reports whether a side that wrote dir receives media.
 func receives(dir string) bool { return dir == SendRecv || dir == RecvOnly || dir == "" }
 
+// SendDTMF sends digits as in-band tones (ITU-T Q.23 pairs) in the audio,
+// each for d followed by a pause of d, instead of the phone's tone. It
+// returns at once; the tones go out with the next packets.
+func (c *Call) SendDTMF(digits string, d time.Duration) error {
+	n := max(int(d/packetInterval), 1)
+	var spans []toneSpan
+	for i := 0; i < len(digits); i++ {
+		t, ok := DTMFTone(digits[i], 0)
+		if !ok {
+			return fmt.Errorf("siptest: %q is not a DTMF key", digits[i])
+		}
+		spans = append(spans, toneSpan{tone: t, packets: n}, toneSpan{tone: Tone{}, packets: n})
+	}
+	c.stream.play(spans...)
+	return nil
+}
+
+// SendInfo sends an in-dialog INFO (RFC 6086) with body of contentType,
+// e.g. "application/dtmf-relay" and "Signal=5\r\nDuration=160\r\n", and
+// returns the final status.
+func (c *Call) SendInfo(ctx context.Context, contentType string, body []byte) (int, error) {
+	req := c.newRequest(sip.INFO, 0, nil)
+	req.SetBody(body)
+	req.AppendHeader(sip.NewHeader("Content-Type", contentType))
+	res, err := c.p.transact(ctx, req)
+	if err != nil {
+		return 0, fmt.Errorf("siptest: INFO: %w", err)
+	}
+	return int(res.StatusCode), nil
+}
+
 // Hangup sends BYE and ends the call (RFC 3261 §15.1.1). On a call already
 // ended it returns ErrCallEnded.
 func (c *Call) Hangup(ctx context.Context) error {

@@ -35,6 +35,7 @@ type stream struct {
 	silent bool // sends nothing whatever the direction (a dead phone)
 	codec  Codec
 	tone   Tone
+	insert []toneSpan // sent instead of tone until used up (in-band DTMF)
 	ssrc   uint32
 	seq    uint16
 	ts     uint32
@@ -71,6 +72,19 @@ func newStream(ip netip.Addr, tone Tone) (*stream, error) {
 		ts: binary.BigEndian.Uint32(b[:4]) ^ 0x5a5a5a5a, marker: true,
 		pts: map[uint8]int{}, ssrcs: map[uint32]bool{}, changed: make(chan struct{}), stop: make(chan struct{}),
 	}, nil
+}
+
+// toneSpan is a tone sent for a number of packets.
+type toneSpan struct {
+	tone    Tone
+	packets int
+}
+
+// play sends the spans, in order, in place of the phone's tone.
+func (s *stream) play(spans ...toneSpan) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.insert = append(s.insert, spans...)
 }
 
 // configure sets where RTP goes, in which codec, and whether to send at all
@@ -118,7 +132,14 @@ func (s *stream) sendLoop() {
 		case <-t.C:
 		}
 		s.mu.Lock()
-		s.tone.Fill(pcm)
+		if len(s.insert) > 0 {
+			s.insert[0].tone.Fill(pcm)
+			if s.insert[0].packets--; s.insert[0].packets <= 0 {
+				s.insert = s.insert[1:]
+			}
+		} else {
+			s.tone.Fill(pcm)
+		}
 		remote, codec := s.remote, s.codec
 		if !s.send || s.silent || !remote.IsValid() || remote.Port() == 0 || remote.Addr().IsUnspecified() {
 			s.ts += SamplesPerPacket

@@ -22,8 +22,10 @@ const (
 // Fill, so that the packets of a stream join into one unbroken tone.
 type Tone struct {
 	Freq      float64 // Hz; 0 generates silence
-	Amplitude float64 // peak, in 16-bit linear units; 0 means DefaultAmplitude
+	Freq2     float64 // a second frequency mixed in (a DTMF pair); 0 none
+	Amplitude float64 // peak of each frequency, in 16-bit linear units; 0 means DefaultAmplitude
 	phase     float64 // radians, in [0, 2π)
+	phase2    float64
 }
 
 // DefaultAmplitude is about −12 dBFS: loud enough to stand far above G.711
@@ -41,13 +43,37 @@ func (t *Tone) Fill(buf []int16) {
 		return
 	}
 	step := 2 * math.Pi * t.Freq / SampleRate
+	step2 := 2 * math.Pi * t.Freq2 / SampleRate
 	for i := range buf {
-		buf[i] = int16(math.Round(amp * math.Sin(t.phase)))
+		v := amp * math.Sin(t.phase)
+		if t.Freq2 > 0 {
+			v += amp * math.Sin(t.phase2)
+			t.phase2 = math.Mod(t.phase2+step2, 2*math.Pi)
+		}
+		buf[i] = int16(math.Round(v))
 		t.phase += step
 		if t.phase >= 2*math.Pi {
 			t.phase -= 2 * math.Pi
 		}
 	}
+}
+
+// DTMFTone is the ITU-T Q.23 frequency pair of a key ('0'-'9', '*', '#',
+// 'A'-'D'), each at amplitude amp (0: DefaultAmplitude/2); ok is false for
+// other bytes.
+func DTMFTone(key byte, amp float64) (Tone, bool) {
+	const keys = "123A456B789C*0#D"
+	low := [4]float64{697, 770, 852, 941}
+	high := [4]float64{1209, 1336, 1477, 1633}
+	if amp == 0 {
+		amp = DefaultAmplitude / 2
+	}
+	for i := 0; i < len(keys); i++ {
+		if keys[i] == key {
+			return Tone{Freq: low[i/4], Freq2: high[i%4], Amplitude: amp}, true
+		}
+	}
+	return Tone{}, false
 }
 
 // Goertzel returns the power of samples at freq (Hz) with the Goertzel

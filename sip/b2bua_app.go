@@ -1,0 +1,226 @@
+package sip
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	gosip "github.com/emiago/sipgo/sip"
+
+	"github.com/switchd/switchd/call"
+	"github.com/switchd/switchd/media"
+	"github.com/switchd/switchd/media/dtmf"
+	"github.com/switchd/switchd/media/sdp"
+)
+
+// appStopGrace bounds how long an application may take to return after
+// its caller hung up.
+const appStopGrace = 5 * time.Second
+
+// runApp answers the caller itself and runs the call's application until
+// it returns or the caller hangs up. It is the call goroutine, like setup
+// and connected for two-party calls.
+func (c *b2bCall) runApp() (call.Cause, call.Side) {
+	a := c.a
+	aOffer, ok := c.callerInvite()
+	if !ok {
+		return call.CauseNotAcceptable, call.SideCaller
+	}
+	if err := c.openAppMedia(); err != nil {
+		c.log.Error("media_unavailable", "error", err)
+		a.reject(503, "Media Resources Unavailable")
+		return call.CauseCongestion, call.SideSwitch
+	}
+	var body []byte
+	var err error
+	if aOffer != nil {
+		body, err = c.callerAnswer(aOffer)
+	} else {
+		body, err = c.callerOffer()
+	}
+	if err != nil {
+		c.log.Warn("caller_sdp_unusable", "error", err)
+		a.reject(488, "Not Acceptable Here")
+		return call.CauseNotAcceptable, call.SideCaller
+	}
+	if err := a.answer(context.Background(), body, c.timerHeaders...); err != nil {
+		c.log.Warn("caller_ack_missing", "error", err)
+		a.bye(context.Background())
+		return call.CauseFailure, call.SideSwitch
+	}
+	if aOffer == nil {
+		if err := c.callerAnsweredInAck(a.ackBody()); err != nil {
+			c.log.Warn("caller_answer_unusable", "error", err)
+			a.bye(context.Background())
+			return call.CauseNotAcceptable, call.SideCaller
+		}
+	}
+	c.answered = true
+	c.media.aSess.SetTimeout(c.s.b2b.RTPTimeout)
+	c.startTimers(c.s.now())
+	c.publish(call.EventCallAnswered, func(e *call.Event) {
+		e.Data = map[string]string{call.DataCodecA: codecName(c.media.aCodecs)}
+	})
+
+	leg := newAppLeg(c, c.s.b2b.Prompts)
+	defer leg.end(call.CauseNormalClearing)
+	ep, err := c.media.aSess.StartEndpoint(leg.ctx, c.endpointConfig(leg))
+	if err != nil {
+		c.log.Error("endpoint_failed", "error", err)
+		a.bye(context.Background())
+		return call.CauseFailure, call.SideSwitch
+	}
+	leg.ep = ep
+	defer ep.Stop()
+
+	c.log.Info("app_started", "app", c.app.Name())
+	done := make(chan call.Cause, 1)
+	go func() { done <- c.app.Run(leg.ctx, leg) }()
+	return c.appLoop(leg, done)
+}
+
+// endpointConfig terminates leg A's media for an application.
+func (c *b2bCall) endpointConfig(leg *AppLeg) media.EndpointConfig {
+	cfg := media.EndpointConfig{InBand: true, Source: leg.player, OnDigit: leg.digit, Tap: leg.tap}
+	for _, cd := range c.media.aCodecs {
+		switch {
+		case cd.IsTelephoneEvent():
+			cfg.TelephoneEvent = cd.PayloadType
+		case cfg.Codec.Name == "":
+			cfg.Codec = cd
+		}
+	}
+	return cfg
+}
+
+// openAppMedia opens the caller's media session only: there is no B leg.
+func (c *b2bCall) openAppMedia() error {
+	m := &c.media
+	var err error
+	if m.aSess, err = c.s.b2b.Media.NewSession(); err != nil {
+		return err
+	}
+	m.aIP = c.s.mediaIPFor(c.src.Addr())
+	m.sid = uint64(time.Now().UnixNano() & 0x7fffffffffff)
+	m.aOrigin = sdp.NewOriginTracker(originFor(m.aIP, m.sid))
+	m.aSess.OnTimeout(func() { c.hangupMedia() })
+	return nil
+}
+
+// appLoop serves the caller's in-dialog requests while the application runs.
+func (c *b2bCall) appLoop(leg *AppLeg, done <-chan call.Cause) (call.Cause, call.Side) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	finish := func(cause call.Cause) {
+		leg.end(cause)
+		select {
+		case <-done:
+		case <-time.After(appStopGrace):
+			c.log.Warn("app_slow_to_stop", "app", c.app.Name())
+		}
+	}
+	for {
+		select {
+		case cause := <-done:
+			if cause == call.CauseUnknown {
+				cause = call.CauseNormalClearing
+			}
+			leg.end(cause)
+			c.a.bye(context.Background())
+			return cause, call.SideSwitch
+		case <-tick.C:
+			if cause := c.checkTimers(c.s.now()); cause != call.CauseUnknown {
+				finish(cause)
+				c.a.bye(context.Background())
+				return cause, call.SideSwitch
+			}
+		case cause := <-c.end:
+			finish(cause)
+			c.a.bye(context.Background())
+			return cause, call.SideSwitch
+		case r := <-c.inbox:
+			if r.tx == nil {
+				if len(r.req.Body()) > 0 {
+					if err := c.takeAnswer(r.from, r.req.Body()); err != nil {
+						c.log.Warn("ack_answer_unusable", "error", err)
+					}
+				}
+				continue
+			}
+			switch r.req.Method {
+			case gosip.BYE:
+				r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
+				finish(call.CauseNormalClearing)
+				return call.CauseNormalClearing, call.SideCaller
+			case gosip.INVITE:
+				c.refreshed(r.from, c.s.now())
+				c.appReinvite(r)
+			case gosip.UPDATE:
+				c.refreshed(r.from, c.s.now())
+				c.update(r)
+			case gosip.INFO:
+				c.appInfo(r, leg)
+			case gosip.OPTIONS:
+				r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
+			default:
+				res := gosip.NewResponseFromRequest(r.req, 501, "Not Implemented", nil)
+				res.AppendHeader(gosip.NewHeader("Allow", allowedMethods))
+				r.tx.Respond(res)
+			}
+		}
+	}
+}
+
+// appReinvite answers a re-INVITE of an app leg: hold, resume or a new
+// address, answered with our own SDP; the application goes on.
+func (c *b2bCall) appReinvite(r dialogRequest) {
+	r.tx.Respond(gosip.NewResponseFromRequest(r.req, 100, "Trying", nil))
+	body := r.req.Body()
+	if len(body) == 0 {
+		c.respondSDP(r, c.localFor(r.from))
+		return
+	}
+	offer, err := sdp.Parse(body)
+	if err != nil || offer.Audio() == nil {
+		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	c.dialogOf(r.from).refreshTarget(r.req.Contact())
+	dir := offer.EffectiveDirection(offer.Audio())
+	ans, codecs, err := c.answerOffer(r.from, offer, sdp.AnswerDirection(dir, sdp.SendRecv))
+	if err != nil {
+		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	if err := c.takeRemote(r.from, offer); err != nil {
+		c.log.Warn("reinvite_offer_unusable", "error", err)
+	}
+	c.media.aCodecs = codecs
+	c.media.aSess.SetCodecs(codecs...)
+	c.setLocal(r.from, ans)
+	c.respondSDP(r, ans)
+}
+
+// appInfo takes DTMF sent as SIP INFO (application/dtmf-relay,
+// application/dtmf); other INFO packages are acknowledged and ignored.
+func (c *b2bCall) appInfo(r dialogRequest, leg *AppLeg) {
+	ct := ""
+	if h := r.req.ContentType(); h != nil {
+		ct = h.Value()
+	}
+	e, err := dtmf.ParseInfo(ct, r.req.Body(), c.s.now())
+	switch {
+	case err == nil:
+		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
+		leg.digit(e)
+	case isDTMFInfo(ct):
+		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 400, fmt.Sprintf("Bad DTMF body (%v)", err), nil))
+	default:
+		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
+	}
+}
+
+func isDTMFInfo(ct string) bool {
+	ct = lower(ct)
+	return len(ct) >= 16 && ct[:16] == "application/dtmf"
+}
