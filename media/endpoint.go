@@ -82,10 +82,12 @@ type Endpoint struct {
 
 	digits chan digitReq
 
-	stopping atomic.Bool
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	stopOnce sync.Once
+	stopping  atomic.Bool
+	cancel    context.CancelFunc
+	unwatch   func() bool   // stops the context watch
+	watchDone chan struct{} // closed when a started watch has interrupted
+	wg        sync.WaitGroup
+	stopOnce  sync.Once
 
 	sentFrames, sentEvents, unknownPT atomic.Uint64
 }
@@ -139,7 +141,8 @@ func (s *Session) StartEndpoint(ctx context.Context, cfg EndpointConfig) (*Endpo
 	e.wg.Add(2)
 	go e.read()
 	go e.clock(ctx)
-	context.AfterFunc(ctx, func() { e.interrupt() })
+	e.watchDone = make(chan struct{})
+	e.unwatch = context.AfterFunc(ctx, func() { defer close(e.watchDone); e.interrupt() })
 	return e, nil
 }
 
@@ -198,6 +201,10 @@ func (e *Endpoint) SendDigits(digits string, d time.Duration) error {
 // session stays open). Idempotent.
 func (e *Endpoint) Stop() {
 	e.stopOnce.Do(func() {
+		// The watch must not interrupt whoever reads the session next.
+		if !e.unwatch() {
+			<-e.watchDone // ctx ended: the watch is interrupting right now
+		}
 		e.cancel()
 		e.interrupt()
 		e.wg.Wait()

@@ -19,13 +19,14 @@ import (
 )
 
 // Application is a call switchd answers and handles itself: a service
-// number now, an IVR flow later. Run drives the leg until it is done with
-// the call and returns the cause to hang up with; when the caller hangs up
-// first, leg.Context() ends and Run should return promptly.
+// number, an IVR flow. Run drives the leg until it is done with the call
+// and says what happens next: hang up, or connect the caller to an
+// extension. When the caller hangs up first, leg.Context() ends and Run
+// should return promptly.
 type Application interface {
 	// Name identifies the application in logs and CDR routes.
 	Name() string
-	Run(ctx context.Context, leg *AppLeg) call.Cause
+	Run(ctx context.Context, leg *AppLeg) AppResult
 }
 
 // PromptConfig is what app legs need to play prompts.
@@ -42,6 +43,8 @@ type PromptConfig struct {
 	Speaker prompt.Speaker
 	// Clips caches loaded WAV files across calls; nil: none.
 	Clips *prompt.ClipCache
+	// RecordDir is where messages recorded on app legs (voicemail) go.
+	RecordDir string
 }
 
 // AppLeg is the caller's leg of a call switchd answered itself. It

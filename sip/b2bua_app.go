@@ -74,9 +74,13 @@ func (c *b2bCall) runApp() (call.Cause, call.Side) {
 	defer ep.Stop()
 
 	c.log.Info("app_started", "app", c.app.Name())
-	done := make(chan call.Cause, 1)
+	done := make(chan AppResult, 1)
 	go func() { done <- c.app.Run(leg.ctx, leg) }()
-	return c.appLoop(leg, done)
+	cause, side, target := c.appLoop(leg, done)
+	if target != "" {
+		return c.bridge(leg, target)
+	}
+	return cause, side
 }
 
 // endpointConfig terminates leg A's media for an application.
@@ -107,8 +111,9 @@ func (c *b2bCall) openAppMedia() error {
 	return nil
 }
 
-// appLoop serves the caller's in-dialog requests while the application runs.
-func (c *b2bCall) appLoop(leg *AppLeg, done <-chan call.Cause) (call.Cause, call.Side) {
+// appLoop serves the caller's in-dialog requests while the application
+// runs. It returns why the call ended, or the extension to bridge to.
+func (c *b2bCall) appLoop(leg *AppLeg, done <-chan AppResult) (call.Cause, call.Side, string) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	finish := func(cause call.Cause) {
@@ -121,23 +126,27 @@ func (c *b2bCall) appLoop(leg *AppLeg, done <-chan call.Cause) (call.Cause, call
 	}
 	for {
 		select {
-		case cause := <-done:
+		case res := <-done:
+			if res.Bridge != "" && leg.ctx.Err() == nil {
+				return call.CauseUnknown, call.SideUnknown, res.Bridge
+			}
+			cause := res.Cause
 			if cause == call.CauseUnknown {
 				cause = call.CauseNormalClearing
 			}
 			leg.end(cause)
 			c.a.bye(context.Background())
-			return cause, call.SideSwitch
+			return cause, call.SideSwitch, ""
 		case <-tick.C:
 			if cause := c.checkTimers(c.s.now()); cause != call.CauseUnknown {
 				finish(cause)
 				c.a.bye(context.Background())
-				return cause, call.SideSwitch
+				return cause, call.SideSwitch, ""
 			}
 		case cause := <-c.end:
 			finish(cause)
 			c.a.bye(context.Background())
-			return cause, call.SideSwitch
+			return cause, call.SideSwitch, ""
 		case r := <-c.inbox:
 			if r.tx == nil {
 				if len(r.req.Body()) > 0 {
@@ -151,7 +160,7 @@ func (c *b2bCall) appLoop(leg *AppLeg, done <-chan call.Cause) (call.Cause, call
 			case gosip.BYE:
 				r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
 				finish(call.CauseNormalClearing)
-				return call.CauseNormalClearing, call.SideCaller
+				return call.CauseNormalClearing, call.SideCaller, ""
 			case gosip.INVITE:
 				c.refreshed(r.from, c.s.now())
 				c.appReinvite(r)

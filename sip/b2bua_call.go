@@ -29,8 +29,11 @@ func (c *b2bCall) run() {
 	var cause call.Cause
 	var side call.Side
 	if c.app != nil {
-		cause, side = c.runApp()
-	} else if cause, side = c.setup(); cause == call.CauseUnknown {
+		cause, side = c.runApp() // CauseUnknown: bridged to an extension
+	} else {
+		cause, side = c.setup()
+	}
+	if cause == call.CauseUnknown {
 		cause, side = c.connected()
 	}
 	c.teardown(cause, side, start)

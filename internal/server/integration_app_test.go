@@ -303,3 +303,60 @@ func TestServiceDigitsEveryWay(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceTransferBridges: a service number plays an announcement and
+// connects the caller to extension 1002: the caller hears the
+// announcement (1100 Hz then 1700 Hz), then the two phones talk — each
+// hears the other's tone through switchd — and the CDR names the route.
+func TestServiceTransferBridges(t *testing.T) {
+	t.Parallel()
+	wav := appToneWAV(t, t.TempDir(), 8000, 1100, 1700)
+	cs := startCallServer(t, func(c *server.Config) {
+		c.Services = []server.ServiceConfig{{Number: "*20", Name: "sales", Play: []server.PromptItemConfig{{File: wav}},
+			Then: "transfer", Transfer: ext1002}}
+	})
+	caller := cs.phone(ext1001, pw1001, toneA)
+	callee := cs.phone(ext1002, pw1002, toneB)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	answered := answerNextCall(ctx, callee, siptest.AnswerOptions{})
+	c, err := caller.Dial(ctx, "*20", siptest.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	heard, err := c.Listen(ctx, 1100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	levels, _ := appWindows(heard, 1100, 1700)
+	if levels[2][0] < siptest.ToneDetected || levels[len(levels)-2][1] < siptest.ToneDetected {
+		t.Fatalf("announcement not heard: %v", levels)
+	}
+	side := <-answered
+	if side.err != nil {
+		t.Fatalf("1002 did not get the call: %v", side.err)
+	}
+	time.Sleep(300 * time.Millisecond) // the relay starts on the answer
+	lv, err := c.ToneLevels(ctx, time.Second, toneB, toneA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lv[0] < siptest.ToneDetected || lv[1] > siptest.ToneAbsent {
+		t.Fatalf("caller hears 1002's tone at %.2f and its own at %.2f", lv[0], lv[1])
+	}
+	lv, err = side.call.ToneLevels(ctx, time.Second, toneA, toneB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lv[0] < siptest.ToneDetected || lv[1] > siptest.ToneAbsent {
+		t.Fatalf("1002 hears the caller's tone at %.2f and its own at %.2f", lv[0], lv[1])
+	}
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-side.call.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("1002 got no BYE after the caller hung up")
+	}
+}

@@ -307,5 +307,5 @@ func (s *Server) promptConfig() (sip.PromptConfig, error) {
 		return sip.PromptConfig{}, fmt.Errorf("tts: %w", err)
 	}
 	return sip.PromptConfig{Dir: pc.Dir, Language: pc.Language, Region: pc.ToneRegion,
-		Speaker: speaker{r}, Clips: prompt.NewClipCache(64 << 20)}, nil
+		Speaker: speaker{r}, Clips: prompt.NewClipCache(64 << 20), RecordDir: filepath.Join(s.cfg.DataDir, "voicemail")}, nil
 }

@@ -79,8 +79,11 @@ type ServiceConfig struct {
 	// Play is played in order after answering.
 	Play []PromptItemConfig `yaml:"play"`
 	// Then is what happens after Play: hangup (default), wait (until the
-	// caller hangs up; digits pressed are call_dtmf events) or moh.
+	// caller hangs up; digits pressed are call_dtmf events), moh, or
+	// transfer (ring Transfer; the caller hears ringback).
 	Then string `yaml:"then"`
+	// Transfer is the extension then: transfer connects the caller to.
+	Transfer string `yaml:"transfer"`
 	// MOH is the music folder for then: moh. Default prompts.moh_dir.
 	MOH string `yaml:"moh"`
 }
@@ -118,8 +121,15 @@ func validateServices(svcs []ServiceConfig) []config.Problem {
 		seen[s.Number] = i
 		switch s.Then {
 		case "", "hangup", "wait", "moh":
+			if s.Transfer != "" {
+				ps.Add(at+".transfer", "only with then: transfer")
+			}
+		case "transfer":
+			if s.Transfer == "" {
+				ps.Add(at+".transfer", "then: transfer needs the extension to transfer to")
+			}
 		default:
-			ps.Add(at+".then", "%q is not hangup, wait or moh", s.Then)
+			ps.Add(at+".then", "%q is not hangup, wait, moh or transfer", s.Then)
 		}
 		if len(s.Play) == 0 && (s.Then == "" || s.Then == "hangup") {
 			ps.Add(at, "plays nothing and hangs up: add play items or then: wait / moh")
@@ -182,17 +192,19 @@ func (a serviceApp) Name() string {
 }
 
 // Run implements sip.Application: play, then hang up, wait or play music.
-func (a serviceApp) Run(ctx context.Context, leg *sip.AppLeg) call.Cause {
+func (a serviceApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 	if len(a.svc.Play) > 0 {
 		p := prompt.Prompt{}
 		for _, it := range a.svc.Play {
 			p.Items = append(p.Items, it.item())
 		}
 		if _, err := leg.Play(ctx, p); err != nil && ctx.Err() == nil {
-			return call.CauseFailure
+			return sip.AppResult{Cause: call.CauseFailure}
 		}
 	}
 	switch a.svc.Then {
+	case "transfer":
+		return sip.AppResult{Bridge: a.svc.Transfer}
 	case "wait":
 		<-ctx.Done()
 	case "moh":
@@ -202,7 +214,7 @@ func (a serviceApp) Run(ctx context.Context, leg *sip.AppLeg) call.Cause {
 		}
 		leg.MusicOnHold(ctx, dir)
 	}
-	return call.CauseNormalClearing
+	return sip.AppResult{Cause: call.CauseNormalClearing}
 }
 
 // speaker adapts the TTS router to the prompt player.
