@@ -205,18 +205,21 @@ func (l *AppLeg) promptFor(p call.Prompt) (prompt.Prompt, error) {
 		lang = l.cfg.Language
 	}
 	out := prompt.Prompt{BargeIn: p.Interruptible}
-	switch {
-	case p.Audio != "":
+	if p.Audio != "" {
 		path, err := l.findAudio(p.Audio, lang)
-		if err != nil {
+		switch {
+		case err == nil:
+			out.Items = []prompt.Item{{File: path}}
+			return out, nil
+		case p.Text == "":
 			return out, err
 		}
-		out.Items = []prompt.Item{{File: path}}
-	case p.Text != "":
-		out.Items = []prompt.Item{{Text: p.Text, Language: lang}}
-	default:
+		// A recorded prompt with a spoken fallback: say the text.
+	}
+	if p.Text == "" {
 		return out, errors.New("sip: empty prompt")
 	}
+	out.Items = []prompt.Item{{Text: p.Text, Language: lang}}
 	return out, nil
 }
 
@@ -251,19 +254,17 @@ func langDirs(lang string) []string {
 	return append(out, "")
 }
 
-// Collect implements call.Prompter: the prompt (interruptible), then
-// digits until MaxDigits, the terminator, the inter-digit timeout, or no
-// first digit before Timeout (call.ErrNoInput).
+// Collect implements call.Prompter: the prompt (interruptible; skipped
+// when the party already typed ahead), then digits until MaxDigits, the
+// terminator, the inter-digit timeout, or no first digit before Timeout
+// (call.ErrNoInput). Keys pressed during earlier prompts count.
 func (l *AppLeg) Collect(ctx context.Context, spec call.CollectSpec) (string, error) {
 	spec = spec.WithDefaults()
 	ctx, cancel := mergeCancel(ctx, l.ctx)
 	defer cancel()
-	// Digits pressed before this collection (during an earlier prompt that
-	// could not be interrupted) are not part of it.
-	for len(l.digits) > 0 {
-		<-l.digits
-	}
-	if !spec.Prompt.IsZero() {
+	// Digits pressed earlier (barging in on the menu's prompts, or typed
+	// ahead) are kept: they are the first of this collection.
+	if !spec.Prompt.IsZero() && len(l.digits) == 0 {
 		p := spec.Prompt
 		p.Interruptible = true
 		if err := l.Prompt(ctx, p); err != nil && ctx.Err() != nil {

@@ -49,6 +49,16 @@ type callSet struct {
 	m     map[*b2bCall]struct{}
 	wg    sync.WaitGroup
 	drain atomic.Bool
+
+	forcedOnce sync.Once
+	forced     context.Context // done when a drain gives up waiting (calls are cut)
+	force      context.CancelFunc
+}
+
+// forcedCtx is done once a drain has timed out and cuts the calls left.
+func (c *callSet) forcedCtx() context.Context {
+	c.forcedOnce.Do(func() { c.forced, c.force = context.WithCancel(context.Background()) })
+	return c.forced
 }
 
 func (c *callSet) add(bc *b2bCall) bool {
@@ -91,6 +101,8 @@ func (s *Server) Drain(ctx context.Context) {
 		return
 	case <-ctx.Done():
 	}
+	s.calls.forcedCtx()
+	s.calls.force()
 	s.calls.mu.Lock()
 	for bc := range s.calls.m {
 		bc.hangup(call.CauseShutdown)

@@ -163,6 +163,12 @@ func (s *Server) admitInbound(ctx context.Context, req *gosip.Request, tx gosip.
 		return fail(404, "Not Found")
 	case err != nil:
 		return fail(500, "Routing failed")
+	case in.App != nil:
+		if !in.Caller.IsZero() {
+			caller = in.Caller
+		}
+		return &callPlan{direction: call.DirectionInbound, caller: caller, callee: call.Party{Number: in.DID, Name: in.App.Name()},
+			app: in.App, trunk: trunk, did: in.DID, route: in.Route, release: release}
 	case in.Extension == "":
 		code := in.Hangup.SIPStatus()
 		return fail(code, reasonFor(code))

@@ -135,17 +135,17 @@ func (c *b2bCall) appLoop(leg *AppLeg, done <-chan AppResult) (call.Cause, call.
 				cause = call.CauseNormalClearing
 			}
 			leg.end(cause)
-			c.a.bye(context.Background())
+			c.a.bye(c.byeCtx())
 			return cause, call.SideSwitch, ""
 		case <-tick.C:
 			if cause := c.checkTimers(c.s.now()); cause != call.CauseUnknown {
 				finish(cause)
-				c.a.bye(context.Background())
+				c.a.bye(c.byeCtx())
 				return cause, call.SideSwitch, ""
 			}
 		case cause := <-c.end:
 			finish(cause)
-			c.a.bye(context.Background())
+			c.a.bye(c.byeCtx())
 			return cause, call.SideSwitch, ""
 		case r := <-c.inbox:
 			if r.tx == nil {

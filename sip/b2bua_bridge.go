@@ -118,7 +118,7 @@ func (c *b2bCall) bridge(leg *AppLeg, target string) (call.Cause, call.Side) {
 			return c.bridgeFailed(leg, call.CauseNoAnswer)
 		case cause := <-c.end:
 			cancelAll(nil)
-			c.a.bye(context.Background())
+			c.a.bye(c.byeCtx())
 			return cause, call.SideSwitch
 		case r := <-c.inbox:
 			if r.tx == nil {
@@ -156,7 +156,7 @@ func (c *b2bCall) bridgeAnswered(leg *AppLeg, res *gosip.Response) (call.Cause, 
 	leg.ep.Stop() // frees leg A's session for the relay
 	if err := c.startRelay(); err != nil {
 		c.log.Warn("bridge_relay_failed", "error", err)
-		c.a.bye(context.Background())
+		c.a.bye(c.byeCtx())
 		c.b.bye(context.Background())
 		return call.CauseNotAcceptable, call.SideSwitch
 	}
@@ -178,6 +178,6 @@ func (c *b2bCall) bridgeFailed(leg *AppLeg, cause call.Cause) (call.Cause, call.
 		leg.Play(ctx, prompt.Prompt{Items: []prompt.Item{{Tone: prompt.ToneBusy, Duration: 2 * time.Second}}})
 		cancel()
 	}
-	c.a.bye(context.Background())
+	c.a.bye(c.byeCtx())
 	return cause, call.SideSwitch
 }

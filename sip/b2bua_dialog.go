@@ -67,8 +67,7 @@ func (c *b2bCall) connected() (call.Cause, call.Side) {
 
 // byeOther sends BYE to every leg except from (both for sideUnknown).
 func (c *b2bCall) byeOther(from legSide) {
-	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
-	defer cancel()
+	ctx := c.byeCtx()
 	done := make(chan struct{}, 2)
 	n := 0
 	if from != sideCaller {
@@ -82,6 +81,21 @@ func (c *b2bCall) byeOther(from legSide) {
 	for range n {
 		<-done
 	}
+}
+
+// byeCtx bounds a BYE's wait for its answer: the transaction's own 32 s
+// (Timer F, RFC 3261 §17.1.2.2) normally, 2 s while the switch shuts down
+// so that a phone gone silent does not hold the shutdown.
+func (c *b2bCall) byeCtx() context.Context {
+	d := 32 * time.Second
+	if c.s.calls.drain.Load() {
+		d = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	// A BYE still waiting when the drain gives up waits no longer.
+	stop := context.AfterFunc(c.s.calls.forcedCtx(), cancel)
+	context.AfterFunc(ctx, func() { stop() })
+	return ctx
 }
 
 // leg helpers by side.

@@ -44,6 +44,8 @@ type InboundRoute struct {
 	// Caller is the calling party as presented to the callee (number
 	// normalised to E.164 where the trunk's numbering plan allows).
 	Caller call.Party
+	// App, when set, answers the call in switchd and runs (an IVR flow).
+	App Application
 }
 
 // OutboundRoute is how a number dialled by an extension leaves the switch:

@@ -31,6 +31,24 @@ func newServeCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// SIGHUP reloads the IVR flows (an invalid edit keeps the old ones).
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-hup:
+						if err := srv.Reload(); err != nil {
+							log.Error("reload_failed", "error", err)
+						} else {
+							log.Info("reloaded")
+						}
+					}
+				}
+			}()
 			return srv.Run(ctx)
 		},
 	}

@@ -28,6 +28,8 @@ type Config struct {
 	Log     LogConfig    `yaml:"log"`
 	// Prompts is what calls switchd answers itself play.
 	Prompts PromptsConfig `yaml:"prompts"`
+	// IVR is where the IVR flows are and how they run.
+	IVR IVRConfig `yaml:"ivr"`
 	// Services are numbers extensions dial that switchd answers itself
 	// (test lines, announcements, music on hold). Default none.
 	Services []ServiceConfig `yaml:"services"`
@@ -66,6 +68,7 @@ func DefaultConfig() Config {
 		HTTP:    web.DefaultConfig(),
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Prompts: DefaultPromptsConfig(),
+		IVR:     DefaultIVRConfig(),
 	}
 }
 
@@ -95,6 +98,7 @@ func (c *Config) Validate() []config.Problem {
 	ps.Merge("media", c.Media.Validate())
 	ps.Merge("http", c.HTTP.Validate())
 	ps.Merge("prompts", c.Prompts.Validate())
+	ps.Merge("ivr", c.IVR.Validate())
 	ps.Merge("", validateServices(c.Services))
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
@@ -210,6 +214,7 @@ func Check(ctx context.Context, path string) (*Config, []config.Problem, error) 
 	if cerr != nil {
 		problems = cerr.Problems
 	}
+	problems = append(problems, checkFlows(cfg, path)...)
 	dbProblems := checkStore(ctx, cfg, file)
 	if path != "" {
 		data, _ := os.ReadFile(path)

@@ -39,6 +39,12 @@ type callServer struct {
 // exist.
 func startCallServer(t *testing.T, opts ...serverOpts) *callServer {
 	t.Helper()
+	return startCallServerWith(t, nil, opts...)
+}
+
+// startCallServerWith is startCallServer with options for server.New.
+func startCallServerWith(t *testing.T, srvOpts []server.Option, opts ...serverOpts) *callServer {
+	t.Helper()
 	cfg := newConfig(t, append([]serverOpts{func(c *server.Config) {
 		c.Media.RTPPorts = config.PortRange{Min: rtpMin, Max: rtpMax}
 		c.Media.BindAddress = "127.0.0.1"
@@ -52,7 +58,7 @@ func startCallServer(t *testing.T, opts ...serverOpts) *callServer {
 	logs := &callLogTail{max: 1 << 20}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, log)
+	srv, err := server.New(ctx, cfg, log, srvOpts...)
 	if err != nil {
 		cancel()
 		t.Fatalf("server.New: %v", err)

@@ -30,15 +30,18 @@ type router struct {
 	creds map[string]sip.Credentials
 	// services by number
 	services map[string]sip.Application
+	// flow returns the application running IVR flow name, if it exists.
+	flow func(name string) (sip.Application, bool)
 }
 
 var _ sip.Router = (*router)(nil)
 
-func newRouter(t *routing.Table, ext extensionRouter, realm string, services []ServiceConfig, mohDir string) *router {
+func newRouter(t *routing.Table, ext extensionRouter, realm string, services []ServiceConfig, mohDir string,
+	runFlow func(ctx context.Context, flow string, leg *sip.AppLeg) sip.AppResult) *router {
 	r := &router{table: t, trunks: map[*routing.Trunk]*sip.Trunk{}, byName: map[string]*sip.Trunk{},
 		ext: ext, creds: map[string]sip.Credentials{}, services: map[string]sip.Application{}}
 	for _, svc := range services {
-		r.services[svc.Number] = serviceApp{svc: svc, moh: mohDir}
+		r.services[svc.Number] = serviceApp{svc: svc, moh: mohDir, runFlow: runFlow}
 	}
 	for _, rt := range t.Trunks() {
 		st := &sip.Trunk{
@@ -90,7 +93,14 @@ func (r *router) Inbound(_ context.Context, t *sip.Trunk, calledRURI, calledTo s
 		out.Extension = d.Target
 		out.Route = fmt.Sprintf("did %s -> extension %s", in.Pattern, d.Target)
 	case routing.DestIVR, routing.DestQueue:
-		// Until the IVR and ACD take calls, their DIDs ring the interim extension.
+		if d.Kind == routing.DestIVR && r.flow != nil {
+			if app, ok := r.flow(d.Target); ok {
+				out.App = app
+				out.Route = fmt.Sprintf("did %s -> ivr %s", in.Pattern, d.Target)
+				return out, nil
+			}
+		}
+		// Until the ACD takes calls (or while the flow is missing), the DID rings its interim extension.
 		if d.InterimExtension != "" {
 			out.Extension = d.InterimExtension
 			out.Route = fmt.Sprintf("did %s -> %s %s (interim extension %s)", in.Pattern, d.Kind, d.Target, d.InterimExtension)

@@ -21,7 +21,9 @@ import (
 	"github.com/switchd/switchd/call"
 	"github.com/switchd/switchd/internal/accounts"
 	"github.com/switchd/switchd/internal/cdr"
+	"github.com/switchd/switchd/internal/config"
 	"github.com/switchd/switchd/internal/store"
+	"github.com/switchd/switchd/ivr"
 	"github.com/switchd/switchd/media"
 	"github.com/switchd/switchd/media/prompt"
 	"github.com/switchd/switchd/routing"
@@ -50,6 +52,7 @@ type Server struct {
 	http      *http.Server
 	metrics   *prometheus.Registry
 	router    *router
+	flows     *ivr.Library
 	trunkRegs *sip.TrunkRegistrar // nil without trunks
 }
 
@@ -94,7 +97,22 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 			return nil, fmt.Errorf("routing: %w", err)
 		}
 	}
-	s.router = newRouter(routes, s.creds, cfg.SIP.Realm, cfg.Services, cfg.Prompts.MOHDir)
+	if s.flows, err = loadFlows(cfg, log.With("component", "ivr")); err != nil {
+		return nil, err
+	}
+	s.router = newRouter(routes, s.creds, cfg.SIP.Realm, cfg.Services, cfg.Prompts.MOHDir,
+		func(ctx context.Context, flow string, leg *sip.AppLeg) sip.AppResult {
+			return flowApp{flow: flow, s: s}.Run(ctx, leg)
+		})
+	s.router.flow = func(name string) (sip.Application, bool) {
+		if s.flows == nil {
+			return nil, false
+		}
+		if _, ok := s.flows.Current().Flow(name); !ok {
+			return nil, false
+		}
+		return flowApp{flow: name, s: s}, true
+	}
 	creds := trunkCredentials{trunks: s.router.creds, next: s.creds}
 	auth, err := sip.NewAuthenticator(cfg.SIP, creds, guard, s.now, sipLog)
 	if err != nil {
@@ -197,6 +215,10 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}()
 	go func() { defer wg.Done(); s.watchExtensions(ctx, time.Second) }()
+	if every := s.cfg.IVR.ReloadInterval.D(); every > 0 && s.flows != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.flows.Watch(ctx, every) }()
+	}
 	// Registrations with carriers end (un-REGISTER) after the drain, while SIP still runs.
 	regCtx, stopRegs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRegs()
@@ -308,4 +330,20 @@ func (s *Server) promptConfig() (sip.PromptConfig, error) {
 	}
 	return sip.PromptConfig{Dir: pc.Dir, Language: pc.Language, Region: pc.ToneRegion,
 		Speaker: speaker{r}, Clips: prompt.NewClipCache(64 << 20), RecordDir: filepath.Join(s.cfg.DataDir, "voicemail")}, nil
+}
+
+// Reload re-reads what can change without a restart (SIGHUP): the IVR
+// flows. An invalid edit keeps the flows running and returns its problems.
+func (s *Server) Reload() error {
+	if s.flows == nil {
+		return fmt.Errorf("ivr: no flows directory %s at start-up: restart to load flows", s.cfg.IVR.Dir)
+	}
+	problems, err := s.flows.Reload()
+	if err != nil {
+		return err
+	}
+	if cerr := (&config.Error{Problems: problems}); cerr.HasErrors() {
+		return cerr
+	}
+	return nil
 }

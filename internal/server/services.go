@@ -84,6 +84,9 @@ type ServiceConfig struct {
 	Then string `yaml:"then"`
 	// Transfer is the extension then: transfer connects the caller to.
 	Transfer string `yaml:"transfer"`
+	// Flow is the IVR flow then: flow runs (from ivr.dir), e.g. to try a
+	// flow from a desk phone before a DID points at it.
+	Flow string `yaml:"flow"`
 	// MOH is the music folder for then: moh. Default prompts.moh_dir.
 	MOH string `yaml:"moh"`
 }
@@ -128,8 +131,12 @@ func validateServices(svcs []ServiceConfig) []config.Problem {
 			if s.Transfer == "" {
 				ps.Add(at+".transfer", "then: transfer needs the extension to transfer to")
 			}
+		case "flow":
+			if s.Flow == "" {
+				ps.Add(at+".flow", "then: flow needs the name of an IVR flow")
+			}
 		default:
-			ps.Add(at+".then", "%q is not hangup, wait, moh or transfer", s.Then)
+			ps.Add(at+".then", "%q is not hangup, wait, moh, transfer or flow", s.Then)
 		}
 		if len(s.Play) == 0 && (s.Then == "" || s.Then == "hangup") {
 			ps.Add(at, "plays nothing and hangs up: add play items or then: wait / moh")
@@ -177,8 +184,9 @@ func (it PromptItemConfig) item() prompt.Item {
 
 // serviceApp runs a service number.
 type serviceApp struct {
-	svc ServiceConfig
-	moh string
+	svc     ServiceConfig
+	moh     string
+	runFlow func(ctx context.Context, flow string, leg *sip.AppLeg) sip.AppResult
 }
 
 var _ sip.Application = serviceApp{}
@@ -205,6 +213,11 @@ func (a serviceApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 	switch a.svc.Then {
 	case "transfer":
 		return sip.AppResult{Bridge: a.svc.Transfer}
+	case "flow":
+		if a.runFlow == nil {
+			return sip.AppResult{Cause: call.CauseUnavailable}
+		}
+		return a.runFlow(ctx, a.svc.Flow, leg)
 	case "wait":
 		<-ctx.Done()
 	case "moh":

@@ -168,3 +168,31 @@ func TestWatchDataVersionSeesOtherConnections(t *testing.T) {
 		t.Fatal("write by another process not seen")
 	}
 }
+
+// TestVoicemails: messages are stored with their call and caller and
+// listed per box, newest first.
+func TestVoicemails(t *testing.T) {
+	st := openTest(t)
+	ctx := context.Background()
+	t0 := time.UnixMilli(1_700_000_000_000)
+	for i, v := range []Voicemail{
+		{CallID: "c1", Caller: "+8613800000001", Box: "1001", Path: "/v/1.wav", Duration: 3 * time.Second, At: t0},
+		{CallID: "c2", Caller: "+8613800000002", Box: "sales", Path: "/v/2.wav", Duration: 5 * time.Second, At: t0.Add(time.Minute)},
+		{CallID: "c3", Caller: "+8613800000003", Box: "1001", Path: "/v/3.wav", Duration: 7 * time.Second, At: t0.Add(2 * time.Minute)},
+	} {
+		if err := st.AddVoicemail(ctx, v); err != nil {
+			t.Fatalf("add %d: %v", i, err)
+		}
+	}
+	got, err := st.Voicemails(ctx, "1001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].CallID != "c3" || got[1].CallID != "c1" || got[0].Duration != 7*time.Second || !got[1].At.Equal(t0) || got[0].Caller != "+8613800000003" {
+		t.Fatalf("box 1001: %+v", got)
+	}
+	all, err := st.Voicemails(ctx, "")
+	if err != nil || len(all) != 3 {
+		t.Fatalf("all boxes: %d, %v", len(all), err)
+	}
+}
