@@ -127,6 +127,7 @@ type check struct {
 	value, lang string
 	line        int
 	path        string
+	spoken      bool // a recorded prompt with say: text spoken when it is missing
 }
 
 // Limits of a flow file.

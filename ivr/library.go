@@ -170,6 +170,11 @@ func (s *Set) checkNames(f *Flow, checker Checker) []config.Problem {
 			}
 		case checkPrompt:
 			if checker.Prompt != nil && !checker.Prompt(c.value, c.lang) {
+				if c.spoken {
+					problems = append(problems, config.Problem{File: f.file, Line: c.line, Path: c.path, Warning: true,
+						Msg: fmt.Sprintf("no recorded prompt %q: its say: text is spoken instead", c.value)})
+					continue
+				}
 				if c.lang != "" {
 					bad(c, "no recorded prompt %q for language %s", c.value, c.lang)
 				} else {

@@ -197,7 +197,7 @@ func (np *nodeParser) prompts(k string, interruptible bool) []promptSpec {
 			}
 			if s, ok := o.str("audio"); ok {
 				ps.audio = s
-				np.checkAudio(s, ps.lang, lineOf(o.val["audio"]), o.at("audio"))
+				np.checkAudio(s, ps.lang, lineOf(o.val["audio"]), o.at("audio"), o.has("say"))
 			}
 			if !o.has("say") && !o.has("audio") {
 				np.p.errf(it, at, "a prompt needs say: (text) or audio: (a recorded prompt)")
@@ -215,7 +215,7 @@ func (np *nodeParser) prompts(k string, interruptible bool) []promptSpec {
 // checkAudio records the check of a recorded prompt: a name (checked by
 // Checker.Prompt for the language) or a file path with an extension or a
 // directory of its own (checked by Checker.File).
-func (np *nodeParser) checkAudio(name, lang string, line int, at string) {
+func (np *nodeParser) checkAudio(name, lang string, line int, at string, spoken bool) {
 	switch {
 	case name == "":
 		np.p.add(line, at, false, "must not be empty")
@@ -225,6 +225,7 @@ func (np *nodeParser) checkAudio(name, lang string, line int, at string) {
 		np.check(checkFile, name, lang, line, at)
 	default:
 		np.check(checkPrompt, name, lang, line, at)
+		np.f.checks[len(np.f.checks)-1].spoken = spoken
 	}
 }
 

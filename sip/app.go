@@ -225,12 +225,25 @@ func (l *AppLeg) promptFor(p call.Prompt) (prompt.Prompt, error) {
 
 // findAudio resolves a recorded prompt name for a language.
 func (l *AppLeg) findAudio(name, lang string) (string, error) {
-	if filepath.IsAbs(name) || strings.Contains(name, "..") {
+	if filepath.IsAbs(name) || filepath.Ext(name) != "" {
+		if strings.Contains(name, "..") {
+			return "", fmt.Errorf("sip: prompt file %q must not contain ..", name)
+		}
+		return name, nil // a file path, as flows may name one
+	}
+	return FindPrompt(l.cfg.Dir, name, lang)
+}
+
+// FindPrompt finds the WAV file of recorded prompt name in language lang
+// under dir: dir/<lang>/name.wav, then the language's parents ("en-GB" →
+// "en"), then dir/name.wav.
+func FindPrompt(dir, name, lang string) (string, error) {
+	if strings.Contains(name, "..") {
 		return "", fmt.Errorf("sip: prompt %q: must be a name inside the prompts directory", name)
 	}
 	var tried []string
-	for _, dir := range langDirs(lang) {
-		p := filepath.Join(l.cfg.Dir, dir, name+".wav")
+	for _, sub := range langDirs(lang) {
+		p := filepath.Join(dir, sub, name+".wav")
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}

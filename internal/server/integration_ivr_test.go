@@ -55,7 +55,7 @@ nodes:
 
 // ivrDirs writes flows (name → YAML) into a new flows folder and the menu
 // prompt into a new prompts folder.
-func ivrDirs(t *testing.T, flows map[string]string) (flowDir, promptDir string) {
+func ivrDirs(t *testing.T, flows map[string]string, prompts func(dir string)) (flowDir, promptDir string) {
 	t.Helper()
 	flowDir, promptDir = t.TempDir(), t.TempDir()
 	for name, y := range flows {
@@ -66,6 +66,9 @@ func ivrDirs(t *testing.T, flows map[string]string) (flowDir, promptDir string) 
 	wav := appToneWAV(t, promptDir, 8000, 1100, 1700)
 	if err := os.Rename(wav, filepath.Join(promptDir, "menu.wav")); err != nil {
 		t.Fatal(err)
+	}
+	if prompts != nil {
+		prompts(promptDir)
 	}
 	return flowDir, promptDir
 }
@@ -81,7 +84,13 @@ type ivrTest struct {
 // go to server.New (a clock).
 func ivrServer(t *testing.T, flows map[string]string, srvOpts []server.Option, tune ...serverOpts) *ivrTest {
 	t.Helper()
-	flowDir, promptDir := ivrDirs(t, flows)
+	return ivrServerPrompts(t, flows, nil, srvOpts, tune...)
+}
+
+// ivrServerPrompts is ivrServer with more recorded prompts written by prompts.
+func ivrServerPrompts(t *testing.T, flows map[string]string, prompts func(dir string), srvOpts []server.Option, tune ...serverOpts) *ivrTest {
+	t.Helper()
+	flowDir, promptDir := ivrDirs(t, flows, prompts)
 	cs := startCallServerWith(t, srvOpts, append([]serverOpts{func(c *server.Config) {
 		c.IVR.Dir = flowDir
 		c.Prompts.Dir = promptDir
@@ -359,14 +368,16 @@ nodes:
     type: hangup
 `, freq)
 	}
-	cs := ivrServer(t, map[string]string{"menu": ivrMenuFlow, "long": long(900)}, nil, func(c *server.Config) {
+	// 4 s prompts: long enough to reload while all 20 calls play.
+	prompts := func(dir string) {
+		for _, f := range []float64{900, 1300} {
+			ivrToneWAV(t, filepath.Join(dir, fmt.Sprintf("tone%.0f.wav", f)), f, 4)
+		}
+	}
+	cs := ivrServerPrompts(t, map[string]string{"menu": ivrMenuFlow, "long": long(900)}, prompts, nil, func(c *server.Config) {
 		c.Services = append(c.Services, server.ServiceConfig{Number: "*503", Then: "flow", Flow: "long"})
 		c.IVR.ReloadInterval = 0 // reload by hand, as SIGHUP does
 	})
-	// 4 s prompts: long enough to reload while all 20 calls play.
-	for _, f := range []float64{900, 1300} {
-		ivrToneWAV(t, filepath.Join(cs.promptDir, fmt.Sprintf("tone%.0f.wav", f)), f, 4)
-	}
 	flowDir := cs.flowDir
 	caller := cs.phone(ext1001, pw1001, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -52,7 +52,8 @@ func (c *IVRConfig) Validate() []config.Problem {
 }
 
 // flowChecker is what flows are checked against: the trunks of the
-// routing table. Extensions live in the database and change at run time,
+// routing table and the recorded prompts (a missing prompt with say: text
+// is a warning: the text is spoken). Extensions live in the database and change at run time,
 // so a flow naming one that does not exist is not refused (the transfer
 // fails on the call, with a busy tone, and is logged).
 func flowChecker(cfg *Config) ivr.Checker {
@@ -61,7 +62,20 @@ func flowChecker(cfg *Config) ivr.Checker {
 	for _, t := range rc.Trunks {
 		trunks[t.Name] = true
 	}
-	return ivr.Checker{Trunk: func(name string) bool { return trunks[name] }}
+	return ivr.Checker{
+		Trunk: func(name string) bool { return trunks[name] },
+		Prompt: func(name, lang string) bool {
+			if lang == "" {
+				lang = cfg.Prompts.Language
+			}
+			_, err := sip.FindPrompt(cfg.Prompts.Dir, name, lang)
+			return err == nil
+		},
+		File: func(path string) bool {
+			fi, err := os.Stat(path)
+			return err == nil && fi.Mode().IsRegular()
+		},
+	}
 }
 
 // flowApp runs an IVR flow as a call switchd answers (a DID's `ivr:`).
