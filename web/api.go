@@ -126,6 +126,8 @@ type Deps struct {
 	CDRs CDRs
 	// Trunks answers GET /api/v1/trunks; nil lists none.
 	Trunks Trunks
+	// Voicemails answers GET /api/v1/voicemails; nil answers 503.
+	Voicemails Voicemails
 }
 
 // NewHandler builds the HTTP handler.
@@ -158,6 +160,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	mux.Handle("GET /api/v1/events", a.authQueryToken(http.HandlerFunc(a.events)))
 	mux.Handle("GET /api/v1/cdrs", a.auth(http.HandlerFunc(a.listCDRs)))
 	mux.Handle("GET /api/v1/trunks", a.auth(http.HandlerFunc(a.trunks)))
+	mux.Handle("GET /api/v1/voicemails", a.auth(http.HandlerFunc(a.voicemails)))
 	mux.Handle("/api/", a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API endpoint %s %s", r.Method, r.URL.Path))
 	})))

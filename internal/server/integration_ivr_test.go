@@ -444,3 +444,74 @@ nodes:
 		t.Fatalf("%d of the %d calls through the reload ended normally by switchd (CDRs %+v)", normal, n, cdrs)
 	}
 }
+
+// TestIVRVoicemail: a flow records a message after the beep; the caller
+// (sending a 1000 Hz tone) speaks for about 1.5 s and presses #. The
+// message is listed by the API with its call and caller, and its WAV holds
+// the caller's tone for about that long.
+func TestIVRVoicemail(t *testing.T) {
+	t.Parallel()
+	const vm = `
+start: record
+nodes:
+  record:
+    type: voicemail
+    box: sales
+    max_duration: 20s
+    next: bye
+    failure: bye
+  bye:
+    type: hangup
+`
+	cs := ivrServer(t, map[string]string{"menu": ivrMenuFlow, "vm": vm}, nil, func(c *server.Config) {
+		c.Services = append(c.Services, server.ServiceConfig{Number: "*504", Then: "flow", Flow: "vm"})
+	})
+	caller := cs.phone(ext1001, pw1001, toneA)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := caller.Dial(ctx, "*504", siptest.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The beep (1 kHz in the eu plan) comes first; wait for it to end.
+	time.Sleep(800 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond) // the message: our tone
+	if err := c.SendDTMF("#", 120*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("switchd did not hang up after the message")
+	}
+	var out struct {
+		Voicemails []struct {
+			CallID     string `json:"call_id"`
+			Caller     string `json:"caller"`
+			Box        string `json:"box"`
+			File       string `json:"file"`
+			DurationMS int64  `json:"duration_ms"`
+		} `json:"voicemails"`
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(out.Voicemails) == 0 && time.Now().Before(deadline) {
+		if code := cs.api("GET", "/api/v1/voicemails?box=sales", nil, &out); code != http.StatusOK {
+			t.Fatalf("GET /api/v1/voicemails: %d", code)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(out.Voicemails) != 1 {
+		t.Fatalf("voicemails: %+v", out.Voicemails)
+	}
+	v := out.Voicemails[0]
+	if v.Caller != ext1001 || v.CallID == "" || v.DurationMS < 1000 || v.DurationMS > 3500 {
+		t.Fatalf("voicemail %+v: want caller 1001, a call ID and ~1.5-2.5 s", v)
+	}
+	clip, err := audio.LoadWAV(v.File)
+	if err != nil {
+		t.Fatalf("the message's WAV: %v", err)
+	}
+	if lv := siptest.ToneLevel(clip.Samples, toneA); lv < siptest.ToneDetected {
+		t.Fatalf("the message holds the caller's %v Hz tone at %.2f (%v long)", toneA, lv, clip.Duration())
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/switchd/switchd/internal/store"
 	"github.com/switchd/switchd/ivr"
 	"github.com/switchd/switchd/sip"
+	"github.com/switchd/switchd/web"
 )
 
 // IVRConfig is the `ivr:` section.
@@ -214,4 +215,21 @@ func checkFlows(cfg *Config, path string) []config.Problem {
 func dirExists(dir string) bool {
 	fi, err := os.Stat(dir)
 	return err == nil && fi.IsDir()
+}
+
+// voicemailAPI implements web.Voicemails.
+type voicemailAPI struct{ st *store.Store }
+
+// Voicemails implements web.Voicemails.
+func (v voicemailAPI) Voicemails(ctx context.Context, box string) ([]web.Voicemail, error) {
+	list, err := v.st.Voicemails(ctx, box)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]web.Voicemail, len(list))
+	for i, m := range list {
+		out[i] = web.Voicemail{ID: m.ID, CallID: m.CallID, Caller: m.Caller, Box: m.Box, File: m.Path,
+			DurationMS: m.Duration.Milliseconds(), At: m.At}
+	}
+	return out, nil
 }

@@ -167,7 +167,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	s.http = &http.Server{
 		Handler: web.NewHandler(cfg.HTTP, web.Deps{
 			Tokens: tokenChecker{s.store}, Live: live{s.sip, s.now}, Extensions: extensionAdmin{s},
-			Events: s.bus, CDRs: cdrAPI{s.store}, Trunks: trunkStatus{s},
+			Events: s.bus, CDRs: cdrAPI{s.store}, Trunks: trunkStatus{s}, Voicemails: voicemailAPI{s.store},
 			Gatherer: s.metrics, Logger: log.With("component", "http"),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
