@@ -162,10 +162,7 @@ func loadFlows(cfg *Config, log *slog.Logger) (*ivr.Library, error) {
 	if cerr := (&config.Error{Problems: problems}); cerr.HasErrors() {
 		return nil, fmt.Errorf("ivr flows:\n%w", cerr)
 	}
-	for _, p := range problems {
-		log.Warn("ivr_flow_warning", "problem", p.Error())
-	}
-	return lib, nil
+	return lib, nil // the library has logged the warnings
 }
 
 // checkFlows is the IVR part of `switchd validate`: every flow file, and
