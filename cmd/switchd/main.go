@@ -48,6 +48,7 @@ func newRootCmd() *cobra.Command {
 		newBansCmd(g),
 		newCDRCmd(g),
 		newTrunksCmd(g),
+		newVoicemailCmd(g),
 		newVersionCmd(),
 	)
 	return root

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchd/switchd/internal/server"
+	"github.com/switchd/switchd/internal/store"
+)
+
+// freeTCPPort returns a loopback port free right now.
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestLiveTrunksAndVoicemail runs a switch in-process from a config file
+// and drives `switchd trunks` and `switchd voicemail list` against it the
+// way an admin would: the token from data_dir, the API from http.listen.
+func TestLiveTrunksAndVoicemail(t *testing.T) {
+	dir := t.TempDir()
+	sipPort, httpPort := freeTCPPort(t), freeTCPPort(t)
+	cfgPath := filepath.Join(dir, "switchd.yaml")
+	cfgText := fmt.Sprintf(`data_dir: %s
+sip:
+  listen: [udp://127.0.0.1:%d]
+  qualify_interval: 0s
+http:
+  listen: 127.0.0.1:%d
+ivr:
+  dir: %s
+trunks:
+  - name: carrier-a
+    host: 127.0.0.2
+    inbound: {addresses: [127.0.0.2]}
+    max_channels: 30
+`, dir, sipPort, httpPort, filepath.Join(dir, "no-flows"))
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := server.LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Media.BindAddress = "127.0.0.1"
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	// A message, as an IVR voicemail node stores it (the database is shared, WAL).
+	st, err := store.Open(t.Context(), cfg.DBPath(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.AddVoicemail(t.Context(), store.Voicemail{CallID: "call-9", Caller: "+8613800000009", Box: "sales",
+		Path: "/var/voicemail/call-9.wav", Duration: 4200 * time.Millisecond, At: time.Now()})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var out string
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if out, err = run(t, "trunks", "-c", cfgPath); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil || !strings.Contains(out, "carrier-a") || !strings.Contains(out, "127.0.0.2:5060") || !strings.Contains(out, "0/30") {
+		t.Fatalf("switchd trunks: %v\n%s", err, out)
+	}
+	out, err = run(t, "voicemail", "list", "--box", "sales", "-c", cfgPath)
+	if err != nil || !strings.Contains(out, "+8613800000009") || !strings.Contains(out, "4.2s") || !strings.Contains(out, "call-9") {
+		t.Fatalf("switchd voicemail list: %v\n%s", err, out)
+	}
+	out, err = run(t, "voicemail", "list", "--box", "support", "-c", cfgPath)
+	if err != nil || strings.Contains(out, "call-9") {
+		t.Fatalf("another box lists the message: %v\n%s", err, out)
+	}
+}
