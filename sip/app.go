@@ -45,6 +45,10 @@ type PromptConfig struct {
 	Clips *prompt.ClipCache
 	// RecordDir is where messages recorded on app legs (voicemail) go.
 	RecordDir string
+	// MOHDir is the music on hold folder; HoldMusic plays it to a party
+	// the other one puts on hold.
+	MOHDir    string
+	HoldMusic bool
 }
 
 // AppLeg is the caller's leg of a call switchd answered itself. It

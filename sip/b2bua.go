@@ -199,6 +199,7 @@ type b2bCall struct {
 	app       Application // a call switchd answers itself (b2bua_app.go)
 	// codecFilter restricts the codecs offered on leg B (a trunk's codecs).
 	codecFilter []string
+	moh         *holdMusic // music on hold playing (b2bua_hold.go)
 
 	inbox chan dialogRequest // requests from both legs (B's branches share A's inbox)
 	end   chan call.Cause    // hangup requested from outside (shutdown, media timeout)

@@ -181,6 +181,7 @@ func (c *b2bCall) reinvite(r dialogRequest) {
 	case !c.held[from] && wasHeld:
 		c.publish(call.EventCallResumed, func(e *call.Event) { e.Data = map[string]string{"by": from.String()} })
 	}
+	c.applyHold()
 }
 
 // update answers UPDATE (RFC 3311) locally: mostly session refreshes; an
@@ -406,6 +407,7 @@ func (c *b2bCall) teardown(cause call.Cause, side call.Side, start time.Time) {
 	if c.media.bSess != nil {
 		bStats = c.media.bSess.Stats()
 	}
+	c.stopHoldMusicForTeardown()
 	c.closeMedia()
 	c.a.close()
 	if c.b != nil {

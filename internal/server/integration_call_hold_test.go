@@ -22,7 +22,12 @@ import (
 func TestCallHoldResume(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cs := startCallServer(t, func(c *server.Config) { c.Media.RTPTimeout = config.Duration(holdRTPTimeout) })
+	// Without music on hold: the held party hears the holder's sendonly
+	// stream (TestCallHoldMusic covers the default).
+	cs := startCallServer(t, func(c *server.Config) {
+		c.Media.RTPTimeout = config.Duration(holdRTPTimeout)
+		c.Prompts.HoldMusic = false
+	})
 	a := cs.phone(ext1001, pw1001, toneA)
 	b := cs.phone(ext1002, pw1002, toneB)
 
@@ -136,4 +141,39 @@ func nextReInvite(t *testing.T, ctx context.Context, c *siptest.Call) *siptest.S
 	}
 	t.Fatal("no re-INVITE reached the callee")
 	return nil
+}
+
+// TestCallHoldMusic: with hold_music (the default), the party put on hold
+// hears the music-on-hold folder (a 900 Hz WAV at 44.1 kHz) instead of the
+// holder; after resume both hear each other again through the relay.
+func TestCallHoldMusic(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	appToneWAV(t, dir, 44100, 900, 900)
+	cs := startCallServer(t, func(c *server.Config) { c.Prompts.MOHDir = dir })
+	a := cs.phone(ext1001, pw1001, toneA)
+	b := cs.phone(ext1002, pw1002, toneB)
+	ca, bs := dialAndAnswer(t, ctx, a, b, siptest.DialOptions{}, siptest.AnswerOptions{})
+	cb := bs.call
+	assertTonesCross(t, ctx, "before hold", ca, cb)
+
+	if _, err := ca.Hold(ctx); err != nil {
+		t.Fatalf("hold re-INVITE: %v", err)
+	}
+	nextReInvite(t, ctx, cb)
+	time.Sleep(300 * time.Millisecond)
+	lv, err := cb.ToneLevels(ctx, time.Second, 900, toneA)
+	if err != nil || lv[0] < siptest.ToneDetected || lv[1] > siptest.ToneAbsent {
+		t.Fatalf("held: callee hears music at %.2f and the caller at %.2f (err %v); want the music only", lv[0], lv[1], err)
+	}
+
+	if _, err := ca.Resume(ctx); err != nil {
+		t.Fatalf("resume re-INVITE: %v", err)
+	}
+	nextReInvite(t, ctx, cb)
+	time.Sleep(300 * time.Millisecond)
+	assertTonesCross(t, ctx, "after resume", ca, cb)
+	ca.Hangup(ctx)
 }

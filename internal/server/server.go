@@ -329,7 +329,8 @@ func (s *Server) promptConfig() (sip.PromptConfig, error) {
 		return sip.PromptConfig{}, fmt.Errorf("tts: %w", err)
 	}
 	return sip.PromptConfig{Dir: pc.Dir, Language: pc.Language, Region: pc.ToneRegion,
-		Speaker: speaker{r}, Clips: prompt.NewClipCache(64 << 20), RecordDir: filepath.Join(s.cfg.DataDir, "voicemail")}, nil
+		Speaker: speaker{r}, Clips: prompt.NewClipCache(64 << 20), RecordDir: filepath.Join(s.cfg.DataDir, "voicemail"),
+		MOHDir: pc.MOHDir, HoldMusic: pc.HoldMusic}, nil
 }
 
 // Reload re-reads what can change without a restart (SIGHUP): the IVR

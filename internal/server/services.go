@@ -32,6 +32,10 @@ type PromptsConfig struct {
 	// re-read each round. Default "./moh" (a missing or empty folder plays
 	// a soft beep every few seconds).
 	MOHDir string `yaml:"moh_dir"`
+	// HoldMusic plays the MOHDir music to a party the other one puts on
+	// hold (re-INVITE sendonly/inactive) instead of relaying the holder's
+	// stream. Default true.
+	HoldMusic bool `yaml:"hold_music"`
 	// TTS is text-to-speech.
 	TTS TTSConfig `yaml:"tts"`
 }
@@ -47,7 +51,7 @@ type TTSConfig struct {
 
 // DefaultPromptsConfig is the built-in `prompts:` section.
 func DefaultPromptsConfig() PromptsConfig {
-	return PromptsConfig{Dir: "./prompts", Language: "en", ToneRegion: "eu", MOHDir: "./moh",
+	return PromptsConfig{Dir: "./prompts", Language: "en", ToneRegion: "eu", MOHDir: "./moh", HoldMusic: true,
 		TTS: TTSConfig{Timeout: config.Duration(10 * time.Second)}}
 }
 
