@@ -113,7 +113,8 @@ func newTestServerExts(t *testing.T, public bool) (*httptest.Server, *fakeLive, 
 	live := &fakeLive{}
 	exts := fakeExts{"1001": {Number: "1001", Class: "national"}}
 	h := NewHandler(Config{PublicMetrics: public}, Deps{
-		Tokens: fakeTokens{"good": {Name: "admin", Role: "admin"}}, Live: live, Extensions: exts,
+		Tokens: fakeTokens{"good": {Name: "admin", Role: "admin"}, "sup": {Name: "sue", Role: RoleSupervisor},
+			"agt": {Name: "al", Role: RoleAgent}, "odd": {Name: "x", Role: "intern"}}, Live: live, Extensions: exts,
 		Gatherer: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
 	})
 	srv := httptest.NewServer(h)
@@ -251,6 +252,42 @@ func TestAPIExtensionRouting(t *testing.T) {
 		}
 		if m["class"] != w.Class || m["caller_id"] != w.CallerID || m["privacy"] != w.Privacy {
 			t.Errorf("extension JSON %v, want class %q caller_id %q privacy %v", m, w.Class, w.CallerID, w.Privacy)
+		}
+	}
+}
+
+// TestAPIRoles: each endpoint needs its role — agents see only whoami,
+// supervisors read, admins change — and a token of an unknown role is
+// allowed nothing. Refusals are 403 with a JSON error naming the role.
+func TestAPIRoles(t *testing.T) {
+	srv, _ := newTestServer(t, false)
+	cases := []struct {
+		method, path, body string
+		min                string
+	}{
+		{"GET", "/api/v1/whoami", "", RoleAgent},
+		{"GET", "/api/v1/registrations", "", RoleSupervisor},
+		{"GET", "/api/v1/extensions", "", RoleSupervisor},
+		{"GET", "/api/v1/bans", "", RoleSupervisor},
+		{"GET", "/metrics", "", RoleSupervisor},
+		{"POST", "/api/v1/extensions", `{"number":"1777","password":"secret-77"}`, RoleAdmin},
+		{"DELETE", "/api/v1/bans/192.0.2.1", "", RoleAdmin},
+		{"GET", "/debug/pprof/", "", RoleAdmin},
+	}
+	tokens := map[string]string{RoleAgent: "agt", RoleSupervisor: "sup", RoleAdmin: "good"}
+	for _, c := range cases {
+		for _, role := range Roles() {
+			code, body := call(t, srv, c.method, c.path, tokens[role], c.body)
+			allowed := roleRank(role) >= roleRank(c.min)
+			switch {
+			case allowed && (code == http.StatusForbidden || code == http.StatusUnauthorized):
+				t.Errorf("%s %s as %s: %d %v, want allowed", c.method, c.path, role, code, body)
+			case !allowed && (code != http.StatusForbidden || !strings.Contains(fmt.Sprint(body["error"]), c.min)):
+				t.Errorf("%s %s as %s: %d %v, want 403 naming %s", c.method, c.path, role, code, body, c.min)
+			}
+		}
+		if code, _ := call(t, srv, c.method, c.path, "odd", c.body); code != http.StatusForbidden {
+			t.Errorf("%s %s with an unknown role: %d, want 403", c.method, c.path, code)
 		}
 	}
 }

@@ -29,7 +29,7 @@ func TestCDRsAPI(t *testing.T) {
 		QualityA: &MediaQuality{PacketsLost: 2, JitterMS: 1.5}, Trunk: "carrier-a", DID: "+862155550100",
 		Route: "did +862155550100 -> extension 200"}}}
 	srv := httptest.NewServer(NewHandler(Config{}, Deps{
-		Tokens: fakeTokens{"good": {}}, Gatherer: prometheus.NewRegistry(),
+		Tokens: fakeTokens{"good": {Name: "sup", Role: RoleSupervisor}}, Gatherer: prometheus.NewRegistry(),
 		Logger: slog.New(slog.DiscardHandler), CDRs: src,
 	}))
 	defer srv.Close()
@@ -67,7 +67,7 @@ func TestCDRsAPI(t *testing.T) {
 	if code, _ := call(t, srv, "GET", "/api/v1/cdrs", "good", ""); code != http.StatusInternalServerError {
 		t.Errorf("store failure: %d", code)
 	}
-	none := httptest.NewServer(NewHandler(Config{}, Deps{Tokens: fakeTokens{"good": {}}, Gatherer: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler)}))
+	none := httptest.NewServer(NewHandler(Config{}, Deps{Tokens: fakeTokens{"good": {Name: "sup", Role: RoleSupervisor}}, Gatherer: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler)}))
 	defer none.Close()
 	if code, _ := call(t, none, "GET", "/api/v1/cdrs", "good", ""); code != http.StatusServiceUnavailable {
 		t.Errorf("no CDR source: %d", code)

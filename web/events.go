@@ -145,7 +145,7 @@ func writeWS(ctx context.Context, c *websocket.Conn, v any) error {
 // browsers, which cannot set headers on a WebSocket. Only the events stream
 // uses it: tokens in URLs end up in logs and histories.
 func (a *api) authQueryToken(next http.Handler) http.Handler {
-	inner := a.auth(next)
+	inner := a.require(RoleSupervisor, next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tok := r.URL.Query().Get("token"); tok != "" && r.Header.Get("Authorization") == "" {
 			r = r.Clone(r.Context())

@@ -198,7 +198,7 @@ func (l smallBuffers) Accept() (net.Conn, error) {
 func TestEventsGapOnSlowClient(t *testing.T) {
 	bus := callpkg.NewBus(callpkg.WithHistory(1000))
 	srv := httptest.NewUnstartedServer(NewHandler(Config{}, Deps{
-		Tokens: fakeTokens{"good": {}}, Gatherer: prometheus.NewRegistry(),
+		Tokens: fakeTokens{"good": {Name: "sup", Role: RoleSupervisor}}, Gatherer: prometheus.NewRegistry(),
 		Logger: slog.New(slog.DiscardHandler), Events: bus, EventMaxLag: 4,
 	}))
 	srv.Listener = smallBuffers{srv.Listener}

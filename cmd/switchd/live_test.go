@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,5 +98,73 @@ trunks:
 	out, err = run(t, "voicemail", "list", "--box", "support", "-c", cfgPath)
 	if err != nil || strings.Contains(out, "call-9") {
 		t.Fatalf("another box lists the message: %v\n%s", err, out)
+	}
+}
+
+// TestLiveUserRoles: `switchd user add` makes tokens whose role the
+// running switch enforces: a supervisor reads CDRs but may not add
+// extensions; an agent may not read CDRs; a removed user is refused.
+func TestLiveUserRoles(t *testing.T) {
+	dir := t.TempDir()
+	sipPort, httpPort := freeTCPPort(t), freeTCPPort(t)
+	cfgPath := filepath.Join(dir, "switchd.yaml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("data_dir: %s\nsip:\n  listen: [udp://127.0.0.1:%d]\n  qualify_interval: 0s\nhttp:\n  listen: 127.0.0.1:%d\nivr:\n  dir: %s\n",
+		dir, sipPort, httpPort, filepath.Join(dir, "no-flows"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := server.LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Media.BindAddress = "127.0.0.1"
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	token := func(name, role string) string {
+		out, err := run(t, "user", "add", name, "--role", role, "-c", cfgPath)
+		if err != nil {
+			t.Fatalf("user add %s: %v", name, err)
+		}
+		return strings.TrimSpace(out)
+	}
+	sup, agent := token("sue", "supervisor"), token("al", "agent")
+	if _, err := run(t, "user", "add", "bob", "--role", "root", "-c", cfgPath); err == nil {
+		t.Fatal("user add accepted role root")
+	}
+	status := func(method, path, tok string) int {
+		req, _ := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", httpPort, path), strings.NewReader(`{"number":"1777","password":"secret-77"}`))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if c := status("GET", "/api/v1/cdrs", sup); c != 200 {
+		t.Fatalf("supervisor GET cdrs: %d", c)
+	}
+	if c := status("POST", "/api/v1/extensions", sup); c != 403 {
+		t.Fatalf("supervisor POST extensions: %d, want 403", c)
+	}
+	if c := status("GET", "/api/v1/cdrs", agent); c != 403 {
+		t.Fatalf("agent GET cdrs: %d, want 403", c)
+	}
+	out, err := run(t, "user", "list", "-c", cfgPath)
+	if err != nil || !strings.Contains(out, "sue") || !strings.Contains(out, "supervisor") || !strings.Contains(out, "admin") {
+		t.Fatalf("user list: %v\n%s", err, out)
+	}
+	if _, err := run(t, "user", "remove", "sue", "-c", cfgPath); err != nil {
+		t.Fatal(err)
+	}
+	if c := status("GET", "/api/v1/cdrs", sup); c != 401 {
+		t.Fatalf("removed user GET cdrs: %d, want 401", c)
 	}
 }

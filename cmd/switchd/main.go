@@ -49,6 +49,7 @@ func newRootCmd() *cobra.Command {
 		newCDRCmd(g),
 		newTrunksCmd(g),
 		newVoicemailCmd(g),
+		newUserCmd(g),
 		newVersionCmd(),
 	)
 	return root

@@ -63,3 +63,27 @@ func (s *Store) TokenCount(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// Tokens lists the API users (tokens by name; never their secrets).
+func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT name, role FROM api_tokens ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("store: tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []Token
+	for rows.Next() {
+		var t Token
+		if err := rows.Scan(&t.Name, &t.Role); err != nil {
+			return nil, fmt.Errorf("store: tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RemoveToken deletes the API user name; ErrNotFound if there is none.
+func (s *Store) RemoveToken(ctx context.Context, name string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM api_tokens WHERE name=?`, name)
+	return affectedOne(res, err, "token "+name)
+}
