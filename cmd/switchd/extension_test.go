@@ -155,3 +155,41 @@ func TestExtensionSetAndList(t *testing.T) {
 		t.Fatalf("name missing:\n%s", out)
 	}
 }
+
+// TestAgentCommands: agent add (every flag), skills, list, remove; bad
+// flags are refused with a message naming them.
+func TestAgentCommands(t *testing.T) {
+	cfg := cdrFixture(t)
+	if _, err := run(t, "agent", "add", "alice", "-c", cfg, "--name", "Alice", "--device", "1001", "--skill", "english=5",
+		"--skill", "billing=3", "--capacity", "voice=1,chat=3", "--queue", "support:0:10", "--queue", "sales", "--wrap-up", "20s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "agent", "skills", "alice", "spanish=2", "english=4", "-c", cfg); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "agent", "list", "-c", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"alice", "Alice", "1001", "english=4,spanish=2", "chat=3,voice=1", "sales:0:0,support:0:10", "20s"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("agent list lacks %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range [][]string{
+		{"agent", "add", "bob", "--skill", "english=9"},
+		{"agent", "add", "bob", "--skill", "english"},
+		{"agent", "add", "bob", "--queue", "sales:x"},
+		{"agent", "add", "Bob"},
+	} {
+		if _, err := run(t, append(bad, "-c", cfg)...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	if _, err := run(t, "agent", "remove", "alice", "-c", cfg); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := run(t, "agent", "list", "-c", cfg); strings.Contains(out, "alice") {
+		t.Fatalf("removed agent listed:\n%s", out)
+	}
+}

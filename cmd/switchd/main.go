@@ -50,6 +50,7 @@ func newRootCmd() *cobra.Command {
 		newTrunksCmd(g),
 		newVoicemailCmd(g),
 		newUserCmd(g),
+		newAgentCmd(g),
 		newVersionCmd(),
 	)
 	return root

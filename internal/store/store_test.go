@@ -196,3 +196,59 @@ func TestVoicemails(t *testing.T) {
 		t.Fatalf("all boxes: %d, %v", len(all), err)
 	}
 }
+
+// TestAgents: a profile is stored whole (devices, skills, capacity,
+// queues, wrap-up), replaced whole, refused when invalid, removed.
+func TestAgents(t *testing.T) {
+	st := openTest(t)
+	ctx := context.Background()
+	wrap := 20 * time.Second
+	a := Agent{ID: "alice", Name: "Alice", Devices: []string{"1001", "1011"},
+		Skills: map[string]int{"english": 5, "billing": 3}, Capacity: map[string]int{"voice": 1, "chat": 3},
+		Queues: []AgentQueue{{Queue: "support", Penalty: 1, Priority: 5}, {Queue: "sales"}}, WrapUp: &wrap}
+	if err := st.PutAgent(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Agent(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "Alice" || len(got.Devices) != 2 || got.Skills["english"] != 5 || got.Skills["billing"] != 3 ||
+		got.Capacity["chat"] != 3 || len(got.Queues) != 2 || got.Queues[0].Queue != "sales" || got.Queues[1].Penalty != 1 ||
+		got.Queues[1].Priority != 5 || got.WrapUp == nil || *got.WrapUp != wrap {
+		t.Fatalf("stored agent: %+v", got)
+	}
+	a.Skills = map[string]int{"spanish": 2}
+	a.Queues, a.WrapUp = nil, nil
+	if err := st.PutAgent(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = st.Agent(ctx, "alice")
+	if len(got.Skills) != 1 || got.Skills["spanish"] != 2 || len(got.Queues) != 0 || got.WrapUp != nil {
+		t.Fatalf("replaced agent: %+v", got)
+	}
+	for _, bad := range []Agent{
+		{ID: "Bob"}, {ID: "bob", Skills: map[string]int{"english": 6}}, {ID: "bob", Capacity: map[string]int{"fax": 1}},
+		{ID: "bob", Devices: []string{"bad device"}},
+	} {
+		if err := st.PutAgent(ctx, bad); !errors.Is(err, ErrInvalidAgent) {
+			t.Errorf("PutAgent(%+v): %v, want ErrInvalidAgent", bad, err)
+		}
+	}
+	if err := st.PutAgent(ctx, Agent{ID: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := st.Agents(ctx)
+	if err != nil || len(list) != 2 || list[0].ID != "alice" || list[1].ID != "bob" {
+		t.Fatalf("agents: %+v %v", list, err)
+	}
+	if err := st.RemoveAgent(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Agent(ctx, "alice"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("removed agent: %v", err)
+	}
+	if err := st.RemoveAgent(ctx, "alice"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("removing twice: %v", err)
+	}
+}
