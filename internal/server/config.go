@@ -30,6 +30,8 @@ type Config struct {
 	Prompts PromptsConfig `yaml:"prompts"`
 	// IVR is where the IVR flows are and how they run.
 	IVR IVRConfig `yaml:"ivr"`
+	// ACD is where the queues are.
+	ACD ACDConfig `yaml:"acd"`
 	// Services are numbers extensions dial that switchd answers itself
 	// (test lines, announcements, music on hold). Default none.
 	Services []ServiceConfig `yaml:"services"`
@@ -69,6 +71,7 @@ func DefaultConfig() Config {
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Prompts: DefaultPromptsConfig(),
 		IVR:     DefaultIVRConfig(),
+		ACD:     ACDConfig{Dir: "configs/queues"},
 	}
 }
 
@@ -215,6 +218,7 @@ func Check(ctx context.Context, path string) (*Config, []config.Problem, error) 
 		problems = cerr.Problems
 	}
 	problems = append(problems, checkFlows(cfg, path)...)
+	problems = append(problems, checkQueues(cfg)...)
 	dbProblems := checkStore(ctx, cfg, file)
 	if path != "" {
 		data, _ := os.ReadFile(path)

@@ -182,3 +182,43 @@ func TestConfigRoutingFile(t *testing.T) {
 		t.Fatalf("inline Routing() = %+v", got)
 	}
 }
+
+// TestCheckQueuesAndReferences: `switchd validate` reports a bad queue
+// file, a DID naming a queue that does not exist, and an IVR flow
+// enqueueing to one, each at its file and line.
+func TestCheckQueuesAndReferences(t *testing.T) {
+	dir := t.TempDir()
+	qdir, fdir := filepath.Join(dir, "queues"), filepath.Join(dir, "flows")
+	os.Mkdir(qdir, 0o755)
+	os.Mkdir(fdir, 0o755)
+	os.WriteFile(filepath.Join(qdir, "q.yaml"), []byte("queues:\n  - name: sales\n    strategy: longest-idle\n  - name: support\n    strategy: fastest\n"), 0o644)
+	os.WriteFile(filepath.Join(fdir, "main.yaml"), []byte("start: q\nnodes:\n  q:\n    type: enqueue\n    queue: billing\n"), 0o644)
+	cfgPath := filepath.Join(dir, "switchd.yaml")
+	os.WriteFile(cfgPath, []byte("data_dir: "+dir+"\nacd:\n  dir: "+qdir+"\nivr:\n  dir: "+fdir+`
+trunks:
+  - name: c
+    host: 192.0.2.1
+    inbound: {addresses: [192.0.2.1]}
+dids:
+  - number: "+441632960001"
+    queue: sales
+  - number: "+441632960002"
+    queue: nope
+`), 0o644)
+	_, problems, err := Check(t.Context(), cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range problems {
+		got = append(got, strings.TrimPrefix(p.Error(), dir+string(filepath.Separator)))
+	}
+	want := []string{
+		`flows/main.yaml:5: nodes.q.queue: no queue named "billing"`,
+		`switchd.yaml:14: dids[1].queue: no queue "nope" in ` + qdir,
+		`queues/q.yaml:5: "fastest" is not a strategy (one of ring-all, longest-idle, round-robin, fewest-contacts, least-talk-time, linear, random, skills)`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/switchd/switchd/acd"
 	"github.com/switchd/switchd/call"
 	"github.com/switchd/switchd/internal/config"
 	"github.com/switchd/switchd/internal/store"
@@ -53,7 +54,7 @@ func (c *IVRConfig) Validate() []config.Problem {
 }
 
 // flowChecker is what flows are checked against: the trunks of the
-// routing table and the recorded prompts (a missing prompt with say: text
+// routing table, the queues of acd.dir and the recorded prompts (a missing prompt with say: text
 // is a warning: the text is spoken). Extensions live in the database and change at run time,
 // so a flow naming one that does not exist is not refused (the transfer
 // fails on the call, with a busy tone, and is logged).
@@ -63,8 +64,16 @@ func flowChecker(cfg *Config) ivr.Checker {
 	for _, t := range rc.Trunks {
 		trunks[t.Name] = true
 	}
+	queues := map[string]bool{}
+	if dirExists(cfg.ACD.Dir) {
+		qc, _ := acd.LoadDir(cfg.ACD.Dir)
+		for _, q := range qc.Queues {
+			queues[q.Name] = true
+		}
+	}
 	return ivr.Checker{
 		Trunk: func(name string) bool { return trunks[name] },
+		Queue: func(name string) bool { return queues[name] },
 		Prompt: func(name, lang string) bool {
 			if lang == "" {
 				lang = cfg.Prompts.Language
@@ -181,10 +190,15 @@ func checkFlows(cfg *Config, path string) []config.Problem {
 		}
 	}
 	var dids, svcs []config.Problem
+	check := flowChecker(cfg)
 	for i, d := range cfg.Routing().DIDs {
 		if d.IVR != "" && !names[d.IVR] {
 			dids = append(dids, config.Problem{Path: fmt.Sprintf("dids[%d].ivr", i),
 				Msg: fmt.Sprintf("no IVR flow %q in %s", d.IVR, cfg.IVR.Dir)})
+		}
+		if d.Queue != "" && !check.Queue(d.Queue) {
+			dids = append(dids, config.Problem{Path: fmt.Sprintf("dids[%d].queue", i),
+				Msg: fmt.Sprintf("no queue %q in %s", d.Queue, cfg.ACD.Dir)})
 		}
 	}
 	for i, s := range cfg.Services {
@@ -229,4 +243,22 @@ func (v voicemailAPI) Voicemails(ctx context.Context, box string) ([]web.Voicema
 			DurationMS: m.Duration.Milliseconds(), At: m.At}
 	}
 	return out, nil
+}
+
+// ACDConfig is the `acd:` section.
+type ACDConfig struct {
+	// Dir holds the queues: every *.yaml file's `queues:` list (schema in
+	// acd/config.go). A missing folder means no queues. Default
+	// "configs/queues".
+	Dir string `yaml:"dir"`
+}
+
+// checkQueues is the ACD part of `switchd validate` and of start-up: the
+// queue files, with file:line.
+func checkQueues(cfg *Config) []config.Problem {
+	if !dirExists(cfg.ACD.Dir) {
+		return nil
+	}
+	_, problems := acd.LoadDir(cfg.ACD.Dir)
+	return problems
 }

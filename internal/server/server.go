@@ -100,6 +100,9 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	if s.flows, err = loadFlows(cfg, log.With("component", "ivr")); err != nil {
 		return nil, err
 	}
+	if cerr := (&config.Error{Problems: checkQueues(cfg)}); cerr.HasErrors() {
+		return nil, fmt.Errorf("acd queues:\n%w", cerr)
+	}
 	s.router = newRouter(routes, s.creds, cfg.SIP.Realm, cfg.Services, cfg.Prompts.MOHDir,
 		func(ctx context.Context, flow string, leg *sip.AppLeg) sip.AppResult {
 			return flowApp{flow: flow, s: s}.Run(ctx, leg)
