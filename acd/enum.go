@@ -2,8 +2,8 @@ package acd
 
 import (
 	"fmt"
-	"strconv"
 
+	"github.com/switchd/switchd/internal/enum"
 	"gopkg.in/yaml.v3"
 )
 
@@ -13,31 +13,16 @@ import (
 // write them ("ring-all"); the others are snake_case.
 
 func enumString[T ~uint8](v T, kind string, names []string) string {
-	if int(v) < len(names) {
-		return names[v]
-	}
-	return kind + "(" + strconv.Itoa(int(v)) + ")"
+	return enum.String(v, kind, names)
 }
 
 func enumMarshal[T ~uint8](v T, kind string, names []string) ([]byte, error) {
-	if int(v) >= len(names) {
-		return nil, fmt.Errorf("%w: %s %d", ErrInvalidValue, kind, v)
-	}
-	return []byte(names[v]), nil
+	return enum.Marshal(v, kind, names, ErrInvalidValue)
 }
 
 // enumParse accepts a value's name; "" means unknown (the zero value).
 func enumParse[T ~uint8](text []byte, kind string, names []string) (T, error) {
-	s := string(text)
-	if s == "" {
-		return 0, nil
-	}
-	for i, n := range names {
-		if n == s {
-			return T(i), nil
-		}
-	}
-	return 0, fmt.Errorf("%w: %q is not a %s", ErrInvalidValue, s, kind)
+	return enum.Parse[T](string(text), kind, names, ErrInvalidValue)
 }
 
 // enumYAML decodes a scalar name for a queue file. A bad value is reported

@@ -1,8 +1,7 @@
 package ivr
 
 import (
-	"fmt"
-	"strconv"
+	"github.com/switchd/switchd/internal/enum"
 )
 
 // The enumerations of this package (OutcomeKind, TargetKind, NodeKind) are
@@ -10,31 +9,16 @@ import (
 // snake_case name each (as in package call).
 
 func enumString[T ~uint8](v T, kind string, names []string) string {
-	if int(v) < len(names) {
-		return names[v]
-	}
-	return kind + "(" + strconv.Itoa(int(v)) + ")"
+	return enum.String(v, kind, names)
 }
 
 func enumMarshal[T ~uint8](v T, kind string, names []string) ([]byte, error) {
-	if int(v) >= len(names) {
-		return nil, fmt.Errorf("%w: %s %d", ErrInvalidValue, kind, v)
-	}
-	return []byte(names[v]), nil
+	return enum.Marshal(v, kind, names, ErrInvalidValue)
 }
 
 // enumParse accepts a value's name; "" means unknown (the zero value).
 func enumParse[T ~uint8](text []byte, kind string, names []string) (T, error) {
-	s := string(text)
-	if s == "" {
-		return 0, nil
-	}
-	for i, n := range names {
-		if n == s {
-			return T(i), nil
-		}
-	}
-	return 0, fmt.Errorf("%w: %q is not a %s", ErrInvalidValue, s, kind)
+	return enum.Parse[T](string(text), kind, names, ErrInvalidValue)
 }
 
 // OutcomeKind is what the switch should do with a call when its flow ends.

@@ -2,7 +2,8 @@ package routing
 
 import (
 	"fmt"
-	"strconv"
+
+	"github.com/switchd/switchd/internal/enum"
 )
 
 // The enumerations of this package (Class, NumberFormat, CalledNumber,
@@ -10,23 +11,12 @@ import (
 // one snake_case name each (as in package call).
 
 func enumString[T ~uint8](v T, kind string, names []string) string {
-	if int(v) < len(names) {
-		return names[v]
-	}
-	return kind + "(" + strconv.Itoa(int(v)) + ")"
+	return enum.String(v, kind, names)
 }
 
 // enumParse accepts a value's name; "" means unknown (the zero value).
 func enumParse[T ~uint8](s, kind string, names []string) (T, error) {
-	if s == "" {
-		return 0, nil
-	}
-	for i, n := range names {
-		if n == s {
-			return T(i), nil
-		}
-	}
-	return 0, fmt.Errorf("%w: %q is not a %s", ErrInvalidValue, s, kind)
+	return enum.Parse[T](s, kind, names, ErrInvalidValue)
 }
 
 // Class is a permission class of an extension, ordered: an extension may
