@@ -238,7 +238,8 @@ func (c *b2bCall) respondSDP(r dialogRequest, s *sdp.Session) {
 	r.tx.Respond(res)
 	if acked != nil {
 		go func() {
-			if !c.s.retransmit2xx(d, res, acked) {
+			if err := c.s.retransmit2xx(context.Background(), res, acked); err != nil {
+				d.acks.Delete(r.req.CSeq().SeqNo)
 				c.log.Warn("reinvite_ack_missing", "leg", r.from.String())
 				c.hangup(call.CauseFailure) // RFC 3261 §13.3.1.4: end the dialog with BYE
 			}

@@ -1,16 +1,10 @@
 package sip
 
 import (
-	"strings"
+	"context"
 	"time"
 
 	gosip "github.com/emiago/sipgo/sip"
-)
-
-// Timers of RFC 3261 §17.1.1.1 for retransmitting a 2xx to an INVITE.
-const (
-	timerT1 = 500 * time.Millisecond
-	timerT2 = 4 * time.Second
 )
 
 // expectAck registers a 2xx we sent to an in-dialog INVITE with CSeq cseq
@@ -28,34 +22,32 @@ func (d *dialogState) acked(cseq uint32) {
 	}
 }
 
-// retransmit2xx sends res again until its ACK arrives (RFC 3261 §13.3.1.4:
-// the UAS core retransmits a 2xx to INVITE itself, at T1 doubling to T2,
-// over unreliable transports). When no ACK comes within 64·T1 it reports
-// false, and the caller ends the dialog with BYE.
-func (s *Server) retransmit2xx(d *dialogState, res *gosip.Response, acked <-chan struct{}) bool {
-	if !strings.EqualFold(res.Transport(), "udp") {
-		d.acks.Delete(res.CSeq().SeqNo) // reliable transport: no retransmission (§17.2.1)
-		return true
-	}
-	deadline := time.NewTimer(64 * timerT1)
+// retransmit2xx sends the 2xx res to an INVITE again until its ACK
+// arrives (RFC 3261 §13.3.1.4: the UAS core, not the transaction,
+// retransmits a 2xx, at T1 doubling to T2 — whatever the first hop's
+// transport, since a later hop may be UDP). It returns nil on the ACK,
+// errNoAck after 64·T1 (the caller then ends the dialog with BYE), or
+// ctx's error. A failed write is logged and retried.
+func (s *Server) retransmit2xx(ctx context.Context, res *gosip.Response, acked <-chan struct{}) error {
+	deadline := time.NewTimer(64 * gosip.T1)
 	defer deadline.Stop()
-	interval := timerT1
+	interval := gosip.T1
+	retry := time.NewTimer(interval)
+	defer retry.Stop()
 	for {
-		t := time.NewTimer(interval)
 		select {
 		case <-acked:
-			t.Stop()
-			return true
+			return nil
 		case <-deadline.C:
-			t.Stop()
-			cseq := res.CSeq().SeqNo
-			d.acks.Delete(cseq)
-			return false
-		case <-t.C:
+			return errNoAck
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-retry.C:
 			if err := s.writeResponse(res); err != nil {
 				s.log.Debug("2xx_retransmit_failed", "error", err)
 			}
-			interval = min(2*interval, timerT2)
+			interval = min(2*interval, gosip.T2)
+			retry.Reset(interval)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"context"
 	"net"
 	"strings"
 	"testing"
@@ -46,9 +47,9 @@ func TestRetransmit2xxUntilAck(t *testing.T) {
 
 	d := &dialogState{}
 	acked := d.expectAck(7)
-	result := make(chan bool, 1)
+	result := make(chan error, 1)
 	start := time.Now()
-	go func() { result <- s.retransmit2xx(d, res, acked) }()
+	go func() { result <- s.retransmit2xx(context.Background(), res, acked) }()
 
 	var arrivals []time.Duration
 	buf := make([]byte, 2048)
@@ -70,9 +71,9 @@ func TestRetransmit2xxUntilAck(t *testing.T) {
 	d.acked(7)
 	d.acked(7) // a retransmitted ACK changes nothing
 	select {
-	case ok := <-result:
-		if !ok {
-			t.Fatal("retransmit2xx reported a missing ACK after the ACK came")
+	case err := <-result:
+		if err != nil {
+			t.Fatalf("retransmit2xx after the ACK came: %v", err)
 		}
 	case <-time.After(time.Second):
 		t.Fatal("retransmit2xx went on after the ACK")

@@ -157,27 +157,7 @@ func (l *uasLeg) answer(ctx context.Context, sdp []byte, headers ...gosip.Header
 	if err := l.tx.Respond(res); err != nil {
 		return fmt.Errorf("send 200: %w", err)
 	}
-	wait := gosip.T1
-	deadline := time.NewTimer(64 * gosip.T1)
-	defer deadline.Stop()
-	retry := time.NewTimer(wait)
-	defer retry.Stop()
-	for {
-		select {
-		case <-l.acked:
-			return nil
-		case <-retry.C:
-			if err := l.srv.writeResponse(res); err != nil {
-				return fmt.Errorf("retransmit 200: %w", err)
-			}
-			wait = min(2*wait, gosip.T2)
-			retry.Reset(wait)
-		case <-deadline.C:
-			return errNoAck
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return l.srv.retransmit2xx(ctx, res, l.acked)
 }
 
 var errNoAck = errors.New("no ACK for 200 OK")
