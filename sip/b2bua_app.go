@@ -85,8 +85,16 @@ func (c *b2bCall) runApp() (call.Cause, call.Side) {
 
 // endpointConfig terminates leg A's media for an application.
 func (c *b2bCall) endpointConfig(leg *AppLeg) media.EndpointConfig {
-	cfg := media.EndpointConfig{InBand: true, Source: leg.player, OnDigit: leg.digit, Tap: leg.tap}
-	for _, cd := range c.media.aCodecs {
+	cfg := endpointFor(c.media.aCodecs)
+	cfg.InBand, cfg.Source, cfg.OnDigit, cfg.Tap = true, leg.player, leg.digit, leg.tap
+	return cfg
+}
+
+// endpointFor is an endpoint on a leg that negotiated codecs: the first
+// speech codec, and the leg's telephone-event payload type if any.
+func endpointFor(codecs []media.Codec) media.EndpointConfig {
+	var cfg media.EndpointConfig
+	for _, cd := range codecs {
 		switch {
 		case cd.IsTelephoneEvent():
 			cfg.TelephoneEvent = cd.PayloadType

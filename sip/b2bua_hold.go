@@ -49,15 +49,7 @@ func (c *b2bCall) startHoldMusic(side legSide) {
 	if side == sideCallee {
 		sess, codecs = m.bSess, m.bCodecs
 	}
-	cfg := media.EndpointConfig{}
-	for _, cd := range codecs {
-		switch {
-		case cd.IsTelephoneEvent():
-			cfg.TelephoneEvent = cd.PayloadType
-		case cfg.Codec.Name == "":
-			cfg.Codec = cd
-		}
-	}
+	cfg := endpointFor(codecs)
 	player := prompt.NewPlayer(prompt.Config{Region: c.s.b2b.Prompts.Region, ClipCache: c.s.b2b.Prompts.Clips, Logger: c.log})
 	if err := player.StartMOH(c.s.b2b.Prompts.MOHDir); err != nil {
 		c.log.Warn("hold_music_failed", "error", err)
