@@ -7,9 +7,12 @@ import (
 // TestExamplesValidate loads configs/ivr/, the annotated examples: they
 // must have no problem at all, warnings included.
 func TestExamplesValidate(t *testing.T) {
-	problems := Validate("../configs/ivr", Checker{})
+	names, problems := Validate("../configs/ivr", Checker{})
 	for _, p := range problems {
 		t.Error(p.Error())
+	}
+	if len(names) != 4 {
+		t.Errorf("Validate read flows %v, want 4", names)
 	}
 	lib, _, err := NewLibrary("../configs/ivr", Checker{}, nil)
 	if err != nil {

@@ -86,7 +86,8 @@ func isFlowFile(e os.DirEntry) bool {
 
 // loadSet reads and validates every flow file of dir. The error is for a
 // directory that cannot be read; every problem of the files is in the list
-// (sorted by file and line). The Set is nil when there are errors.
+// (sorted by file and line). A Set with errors (HasErrors) must not be
+// installed; its flow names still serve validation.
 func loadSet(dir string, check Checker) (*Set, []config.Problem, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -135,9 +136,6 @@ func loadSet(dir string, check Checker) (*Set, []config.Problem, error) {
 	slices.SortStableFunc(problems, func(a, b config.Problem) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
 	})
-	if HasErrors(problems) {
-		return nil, problems, nil
-	}
 	slices.Sort(s.names)
 	s.version = hex.EncodeToString(h.Sum(nil))[:12]
 	return s, problems, nil
@@ -210,13 +208,14 @@ func unsetReads(f *Flow, written map[string]bool) []config.Problem {
 
 // Validate checks every flow file of dir as the switch loads them, for
 // `switchd validate`: every problem of every file, errors and warnings,
-// sorted by file and line. A directory that cannot be read is one problem.
-func Validate(dir string, check Checker) []config.Problem {
-	_, problems, err := loadSet(dir, check)
+// sorted by file and line, and the names of the flows it read. A directory
+// that cannot be read is one problem.
+func Validate(dir string, check Checker) (names []string, problems []config.Problem) {
+	s, problems, err := loadSet(dir, check)
 	if err != nil {
-		return []config.Problem{{File: dir, Msg: err.Error()}}
+		return nil, []config.Problem{{File: dir, Msg: err.Error()}}
 	}
-	return problems
+	return s.names, problems
 }
 
 // Library holds the current Set of flows of a directory and replaces it
@@ -279,7 +278,7 @@ func (l *Library) Reload() ([]config.Problem, error) {
 			l.log.Error("ivr_flow_problem", "problem", p.Error())
 		}
 	}
-	if set == nil {
+	if HasErrors(problems) {
 		l.log.Error("ivr_flows_rejected", "dir", l.dir, "kept_version", l.cur.Load().Version())
 		return problems, nil
 	}

@@ -17,7 +17,7 @@ func mustSet(t testing.TB, files map[string]string) *Set {
 	t.Helper()
 	dir := writeFlows(t, files)
 	set, problems, err := loadSet(dir, Checker{})
-	if err != nil || set == nil {
+	if err != nil || HasErrors(problems) {
 		t.Fatalf("load: %v\n%s", err, problemsText(dir, problems))
 	}
 	return set

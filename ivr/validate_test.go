@@ -53,7 +53,7 @@ func TestValidateGolden(t *testing.T) {
 	for _, c := range golden.Cases(t, "testdata/validate/*.txt", "flow.yaml") {
 		t.Run(c.Name, func(t *testing.T) {
 			dir := c.WriteFiles(t)
-			problems := Validate(dir, testChecker)
+			_, problems := Validate(dir, testChecker)
 			if !HasErrors(problems) {
 				lib, _, err := NewLibrary(dir, testChecker, nil)
 				if err != nil || lib.Current() == nil {

@@ -217,8 +217,9 @@ func Check(ctx context.Context, path string) (*Config, []config.Problem, error) 
 	if cerr != nil {
 		problems = cerr.Problems
 	}
-	problems = append(problems, checkFlows(cfg, path)...)
-	problems = append(problems, checkQueues(cfg)...)
+	qc, queueProblems := loadQueues(cfg)
+	problems = append(problems, checkFlows(cfg, path, flowChecker(cfg, qc))...)
+	problems = append(problems, queueProblems...)
 	dbProblems := checkStore(ctx, cfg, file)
 	if path != "" {
 		data, _ := os.ReadFile(path)

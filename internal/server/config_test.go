@@ -185,7 +185,8 @@ func TestConfigRoutingFile(t *testing.T) {
 
 // TestCheckQueuesAndReferences: `switchd validate` reports a bad queue
 // file, a DID naming a queue that does not exist, and an IVR flow
-// enqueueing to one, each at its file and line.
+// enqueueing to one, each at its file and line — and a DID naming a flow
+// that exists is fine even while that flow has an error of its own.
 func TestCheckQueuesAndReferences(t *testing.T) {
 	dir := t.TempDir()
 	qdir, fdir := filepath.Join(dir, "queues"), filepath.Join(dir, "flows")
@@ -204,6 +205,8 @@ dids:
     queue: sales
   - number: "+441632960002"
     queue: nope
+  - number: "+441632960003"
+    ivr: main
 `), 0o644)
 	_, problems, err := Check(t.Context(), cfgPath)
 	if err != nil {

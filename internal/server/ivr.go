@@ -58,18 +58,15 @@ func (c *IVRConfig) Validate() []config.Problem {
 // is a warning: the text is spoken). Extensions live in the database and change at run time,
 // so a flow naming one that does not exist is not refused (the transfer
 // fails on the call, with a busy tone, and is logged).
-func flowChecker(cfg *Config) ivr.Checker {
+func flowChecker(cfg *Config, qc acd.Config) ivr.Checker {
 	trunks := map[string]bool{}
 	rc := cfg.Routing()
 	for _, t := range rc.Trunks {
 		trunks[t.Name] = true
 	}
 	queues := map[string]bool{}
-	if dirExists(cfg.ACD.Dir) {
-		qc, _ := acd.LoadDir(cfg.ACD.Dir)
-		for _, q := range qc.Queues {
-			queues[q.Name] = true
-		}
+	for _, q := range qc.Queues {
+		queues[q.Name] = true
 	}
 	return ivr.Checker{
 		Trunk: func(name string) bool { return trunks[name] },
@@ -159,12 +156,12 @@ func (s ivrSession) Record(ctx context.Context, maxDur time.Duration) (ivr.Recor
 
 // loadFlows loads the flows at start-up: a flow with errors stops the
 // switch (as any configuration error does).
-func loadFlows(cfg *Config, log *slog.Logger) (*ivr.Library, error) {
+func loadFlows(cfg *Config, check ivr.Checker, log *slog.Logger) (*ivr.Library, error) {
 	if !dirExists(cfg.IVR.Dir) {
 		log.Info("ivr_no_flows", "dir", cfg.IVR.Dir)
 		return nil, nil
 	}
-	lib, problems, err := ivr.NewLibrary(cfg.IVR.Dir, flowChecker(cfg), log)
+	lib, problems, err := ivr.NewLibrary(cfg.IVR.Dir, check, log)
 	if err != nil {
 		return nil, fmt.Errorf("ivr: %w", err)
 	}
@@ -177,20 +174,17 @@ func loadFlows(cfg *Config, log *slog.Logger) (*ivr.Library, error) {
 // checkFlows is the IVR part of `switchd validate`: every flow file, and
 // every DID or service naming a flow that does not exist (located in the
 // configuration file).
-func checkFlows(cfg *Config, path string) []config.Problem {
+func checkFlows(cfg *Config, path string, check ivr.Checker) []config.Problem {
 	var problems []config.Problem
 	names := map[string]bool{}
 	if dirExists(cfg.IVR.Dir) { // a missing folder means no flows
-		problems = ivr.Validate(cfg.IVR.Dir, flowChecker(cfg))
-		lib, _, err := ivr.NewLibrary(cfg.IVR.Dir, flowChecker(cfg), slog.New(slog.DiscardHandler))
-		if err == nil && lib.Current() != nil {
-			for _, n := range lib.Current().Names() {
-				names[n] = true
-			}
+		var list []string
+		list, problems = ivr.Validate(cfg.IVR.Dir, check)
+		for _, n := range list {
+			names[n] = true
 		}
 	}
 	var dids, svcs []config.Problem
-	check := flowChecker(cfg)
 	for i, d := range cfg.Routing().DIDs {
 		if d.IVR != "" && !names[d.IVR] {
 			dids = append(dids, config.Problem{Path: fmt.Sprintf("dids[%d].ivr", i),
@@ -253,12 +247,11 @@ type ACDConfig struct {
 	Dir string `yaml:"dir"`
 }
 
-// checkQueues is the ACD part of `switchd validate` and of start-up: the
-// queue files, with file:line.
-func checkQueues(cfg *Config) []config.Problem {
+// loadQueues reads the queue files once for start-up and `switchd
+// validate`: the queues and their problems, with file:line.
+func loadQueues(cfg *Config) (acd.Config, []config.Problem) {
 	if !dirExists(cfg.ACD.Dir) {
-		return nil
+		return acd.Config{}, nil
 	}
-	_, problems := acd.LoadDir(cfg.ACD.Dir)
-	return problems
+	return acd.LoadDir(cfg.ACD.Dir)
 }

@@ -97,11 +97,12 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 			return nil, fmt.Errorf("routing: %w", err)
 		}
 	}
-	if s.flows, err = loadFlows(cfg, log.With("component", "ivr")); err != nil {
-		return nil, err
-	}
-	if cerr := (&config.Error{Problems: checkQueues(cfg)}); cerr.HasErrors() {
+	qc, queueProblems := loadQueues(cfg)
+	if cerr := (&config.Error{Problems: queueProblems}); cerr.HasErrors() {
 		return nil, fmt.Errorf("acd queues:\n%w", cerr)
+	}
+	if s.flows, err = loadFlows(cfg, flowChecker(cfg, qc), log.With("component", "ivr")); err != nil {
+		return nil, err
 	}
 	s.router = newRouter(routes, s.creds, cfg.SIP.Realm, cfg.Services, cfg.Prompts.MOHDir,
 		func(ctx context.Context, flow string, leg *sip.AppLeg) sip.AppResult {
