@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -158,11 +157,6 @@ func (r *Relay) pump(d *direction) {
 		if err != nil {
 			if r.stopping.Load() || errors.Is(err, net.ErrClosed) {
 				return
-			}
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				// A deadline left by an earlier reader of the session (an
-				// endpoint's stop): clear it rather than spin on it.
-				d.src.rtp.SetReadDeadline(time.Time{})
 			}
 			continue
 		}

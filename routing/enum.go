@@ -1,10 +1,6 @@
 package routing
 
-import (
-	"fmt"
-
-	"github.com/switchd/switchd/internal/enum"
-)
+import "github.com/switchd/switchd/internal/enum"
 
 // The enumerations of this package (Class, NumberFormat, CalledNumber,
 // DestKind) are small unsigned integers whose zero value means unknown, with
@@ -40,10 +36,7 @@ func (c Class) String() string { return enumString(c, "class", classNames) }
 
 // MarshalText implements encoding.TextMarshaler.
 func (c Class) MarshalText() ([]byte, error) {
-	if int(c) >= len(classNames) {
-		return nil, fmt.Errorf("%w: class %d", ErrInvalidValue, c)
-	}
-	return []byte(classNames[c]), nil
+	return enum.Marshal(c, "class", classNames, ErrInvalidValue)
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler; "" means unknown.

@@ -69,7 +69,6 @@ type AppLeg struct {
 	merger    *dtmf.Merger
 	mergeMu   sync.Mutex
 	sensitive atomic.Bool
-	dropped   atomic.Uint64
 }
 
 var (
@@ -157,8 +156,7 @@ func (l *AppLeg) digit(e dtmf.Event) {
 	})
 	select {
 	case l.digits <- e:
-	default:
-		l.dropped.Add(1) // nobody reads: the event is on the bus all the same
+	default: // nobody reads digits: the event is on the bus all the same
 	}
 	l.player.BargeIn()
 }

@@ -228,17 +228,22 @@ func (c *b2bCall) publish(t call.EventType, mutate func(*call.Event)) {
 	}
 	switch t {
 	case call.EventCallCreated, call.EventCallAnswered, call.EventCallEnded:
-		for k, v := range map[string]string{call.DataTrunk: c.trunkName, call.DataDID: c.did, call.DataRoute: c.route} {
-			if v == "" {
-				continue
-			}
-			if e.Data == nil {
-				e.Data = map[string]string{}
-			}
-			e.Data[k] = v
-		}
+		setData(&e, call.DataTrunk, c.trunkName)
+		setData(&e, call.DataDID, c.did)
+		setData(&e, call.DataRoute, c.route)
 	}
 	c.s.b2b.Events.Publish(e)
+}
+
+// setData sets e.Data[k] when v is not empty.
+func setData(e *call.Event, k, v string) {
+	if v == "" {
+		return
+	}
+	if e.Data == nil {
+		e.Data = map[string]string{}
+	}
+	e.Data[k] = v
 }
 
 func joinTags(tags []string) string {

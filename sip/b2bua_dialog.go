@@ -408,7 +408,7 @@ func (c *b2bCall) teardown(cause call.Cause, side call.Side, start time.Time) {
 	if c.media.bSess != nil {
 		bStats = c.media.bSess.Stats()
 	}
-	c.stopHoldMusicForTeardown()
+	c.stopHoldMusic(false)
 	c.closeMedia()
 	c.a.close()
 	if c.b != nil {

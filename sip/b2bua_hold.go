@@ -36,7 +36,7 @@ func (c *b2bCall) applyHold() {
 		return
 	}
 	if c.moh != nil {
-		c.stopHoldMusic()
+		c.stopHoldMusic(true)
 	}
 	if want != sideUnknown {
 		c.startHoldMusic(want)
@@ -76,8 +76,8 @@ func (c *b2bCall) startHoldMusic(side legSide) {
 	c.log.Info("hold_music_started", "to", side.String())
 }
 
-// stopHoldMusic ends music on hold and brings the relay back.
-func (c *b2bCall) stopHoldMusic() {
+// stopHoldMusic ends music on hold and, when relay, brings the relay back.
+func (c *b2bCall) stopHoldMusic(relay bool) {
 	h := c.moh
 	if h == nil {
 		return
@@ -86,20 +86,10 @@ func (c *b2bCall) stopHoldMusic() {
 	h.player.Stop()
 	h.ep.Stop()
 	h.cancel()
-	if c.media.aSess != nil && c.media.bSess != nil {
+	if relay && c.media.aSess != nil && c.media.bSess != nil {
 		if err := c.startRelay(); err != nil {
 			c.log.Warn("relay_restart_failed", "error", err)
 		}
 	}
 	c.log.Info("hold_music_stopped", "to", h.side.String())
-}
-
-// stopHoldMusicForTeardown ends music on hold without restarting the relay.
-func (c *b2bCall) stopHoldMusicForTeardown() {
-	if h := c.moh; h != nil {
-		c.moh = nil
-		h.player.Stop()
-		h.ep.Stop()
-		h.cancel()
-	}
 }

@@ -27,7 +27,6 @@ type hunt struct {
 	abandoned  map[*uacLeg]bool
 	legs       []*uacLeg
 	tried      int // attempts sent
-	full       int // attempts skipped: trunk at max channels
 }
 
 // defaultInviteTimeout applies when a trunk sets none.
@@ -69,7 +68,6 @@ func (c *b2bCall) huntNext(ctx context.Context, aOffer *sdp.Session, events chan
 		h.next++
 		t := at.Trunk
 		if !c.s.chans.acquire(t) {
-			h.full++
 			c.log.Info("trunk_full", "trunk", t.Name, "max_channels", t.MaxChannels)
 			continue
 		}
@@ -227,17 +225,13 @@ func (c *b2bCall) trunkEvent(ctx context.Context, ev branchEvent, aOffer *sdp.Se
 		c.trunkName = leg.attempt.Trunk.Name
 		h.stopTimer()
 		return trunkFallthrough
-	case (code == 401 || code == 407) && !leg.authed:
-		if c.reauth(ctx, leg, res, events) {
+	case code == 401 || code == 407:
+		if !leg.authed && c.reauth(ctx, leg, res, events) {
 			return trunkHandled
 		}
-		c.log.Warn("trunk_auth_failed", "trunk", leg.attempt.Trunk.Name, "status", code)
-		*best = betterFinal(*best, 503)
-		delete(live, leg)
-		c.releaseChannel(leg)
-		return trunkHandled
-	case code == 401 || code == 407:
-		c.log.Warn("trunk_auth_rejected", "trunk", leg.attempt.Trunk.Name, "status", code)
+		// Unanswerable, or our credentials refused: the caller gets 503, not
+		// a challenge meant for us.
+		c.log.Warn("trunk_auth_failed", "trunk", leg.attempt.Trunk.Name, "status", code, "answered_before", leg.authed)
 		*best = betterFinal(*best, 503)
 		delete(live, leg)
 		c.releaseChannel(leg)

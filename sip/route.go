@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"strconv"
 	"sync"
 	"time"
 
@@ -136,25 +135,9 @@ func (s *Server) TrunkChannels() map[string]int {
 	return out
 }
 
-// HostPort is the carrier's address as "host:port".
-func (t *Trunk) HostPort() string {
-	port := t.Port
-	if port == 0 {
-		port = 5060
-	}
-	return netJoin(t.Host, port)
-}
-
 func (t *Trunk) domain() string {
 	if t.Domain != "" {
 		return t.Domain
 	}
 	return t.Host
-}
-
-func netJoin(host string, port int) string {
-	if a, err := netip.ParseAddr(host); err == nil && a.Is6() {
-		return "[" + host + "]:" + strconv.Itoa(port)
-	}
-	return host + ":" + strconv.Itoa(port)
 }

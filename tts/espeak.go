@@ -3,7 +3,6 @@ package tts
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -164,7 +163,7 @@ func (e *Espeak) Synthesize(ctx context.Context, r Request) (*audio.Clip, error)
 	if err != nil {
 		return nil, err
 	}
-	clip, err := audio.ReadWAV(bytes.NewReader(fixStreamedWAV(wav)))
+	clip, err := audio.ReadWAV(bytes.NewReader(wav)) // reads espeak-ng's streamed sizes (0x7ffff000)
 	if err != nil {
 		return nil, fmt.Errorf("%w: espeak-ng: reading its WAV: %w", ErrEngineFailed, err)
 	}
@@ -299,36 +298,6 @@ var voicePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_().,/+-]{0,79}$`)
 
 func validVoice(v string) bool {
 	return voicePattern.MatchString(v) && !strings.Contains(v, "..")
-}
-
-// fixStreamedWAV patches the RIFF and data sizes of a WAV written to a
-// pipe. espeak-ng --stdout cannot seek back, so it writes 0x7ffff000 for
-// both; the real sizes follow from the bytes received. Input that is not
-// a plain RIFF/WAVE stream is returned unchanged for the reader to judge.
-func fixStreamedWAV(b []byte) []byte {
-	if len(b) < 12 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
-		return b
-	}
-	for off := 12; off+8 <= len(b); {
-		id, size := string(b[off:off+4]), int(binary.LittleEndian.Uint32(b[off+4:off+8]))
-		body := off + 8
-		if id == "data" {
-			n := len(b) - body
-			if size < n {
-				n = size // real trailing chunks follow
-			}
-			n &^= 1 // whole 16-bit samples only
-			b = b[:body+n]
-			binary.LittleEndian.PutUint32(b[off+4:], uint32(n))
-			binary.LittleEndian.PutUint32(b[4:], uint32(len(b)-8))
-			return b
-		}
-		if size > len(b)-body {
-			return b
-		}
-		off = body + size + size&1
-	}
-	return b
 }
 
 // cappedBuffer keeps the first max bytes written to it (a child's

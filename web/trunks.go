@@ -34,9 +34,5 @@ func (a *api) trunks(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"trunks": []Trunk{}})
 		return
 	}
-	list := a.d.Trunks.Trunks()
-	if list == nil {
-		list = []Trunk{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"trunks": list})
+	writeJSON(w, http.StatusOK, map[string]any{"trunks": nonNil(a.d.Trunks.Trunks())})
 }

@@ -34,8 +34,5 @@ func (a *api) voicemails(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	if list == nil {
-		list = []Voicemail{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"voicemails": list})
+	writeJSON(w, http.StatusOK, map[string]any{"voicemails": nonNil(list)})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"time"
 
@@ -132,7 +131,7 @@ func errString(err error) string {
 func (s *Server) ivrEnv(log *slog.Logger) ivr.Env {
 	return ivr.Env{
 		Now:      s.now,
-		HTTP:     &http.Client{Timeout: s.cfg.IVR.HTTPTimeout.D()},
+		HTTP:     s.ivrHTTP,
 		Log:      log,
 		Events:   func(e call.Event) { s.bus.Publish(e) },
 		MaxSteps: s.cfg.IVR.MaxSteps,

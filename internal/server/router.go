@@ -24,7 +24,6 @@ type extensionRouter interface {
 type router struct {
 	table  *routing.Table
 	trunks map[*routing.Trunk]*sip.Trunk
-	byName map[string]*sip.Trunk
 	ext    extensionRouter
 	// inbound digest credentials of trunks, by user, for our realm
 	creds map[string]sip.Credentials
@@ -38,7 +37,7 @@ var _ sip.Router = (*router)(nil)
 
 func newRouter(t *routing.Table, ext extensionRouter, realm string, services []ServiceConfig, mohDir string,
 	runFlow func(ctx context.Context, flow string, leg *sip.AppLeg) sip.AppResult) *router {
-	r := &router{table: t, trunks: map[*routing.Trunk]*sip.Trunk{}, byName: map[string]*sip.Trunk{},
+	r := &router{table: t, trunks: map[*routing.Trunk]*sip.Trunk{},
 		ext: ext, creds: map[string]sip.Credentials{}, services: map[string]sip.Application{}}
 	for _, svc := range services {
 		r.services[svc.Number] = serviceApp{svc: svc, moh: mohDir, runFlow: runFlow}
@@ -50,7 +49,7 @@ func newRouter(t *routing.Table, ext extensionRouter, realm string, services []S
 			InboundUser:   rt.InboundUser,
 			InviteTimeout: rt.InviteTimeout, MaxChannels: rt.MaxChannels, Codecs: rt.Codecs,
 		}
-		r.trunks[rt], r.byName[rt.Name] = st, st
+		r.trunks[rt] = st
 		if rt.InboundUser != "" {
 			r.creds[rt.InboundUser] = sip.Credentials{Realm: realm,
 				HA1MD5:    digest.HA1(digest.MD5, rt.InboundUser, realm, rt.InboundPassword),
@@ -163,9 +162,6 @@ func (r *router) Application(_ context.Context, _ call.Party, dialled string) (s
 	app, ok := r.services[dialled]
 	return app, ok
 }
-
-// Trunk returns the SIP side of the trunk named name, or nil.
-func (r *router) Trunk(name string) *sip.Trunk { return r.byName[name] }
 
 // trunkCredentials answers digest lookups for trunks' inbound users before
 // the extensions'.

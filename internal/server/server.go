@@ -53,6 +53,7 @@ type Server struct {
 	metrics   *prometheus.Registry
 	router    *router
 	flows     *ivr.Library
+	ivrHTTP   *http.Client        // http nodes of every flow run (shares connections)
 	trunkRegs *sip.TrunkRegistrar // nil without trunks
 }
 
@@ -64,7 +65,7 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 
 // New opens the database and every socket; Run serves. On error nothing is left open.
 func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ *Server, err error) {
-	s := &Server{cfg: cfg, log: log, now: time.Now}
+	s := &Server{cfg: cfg, log: log, now: time.Now, ivrHTTP: &http.Client{Timeout: cfg.IVR.HTTPTimeout.D()}}
 	for _, o := range opts {
 		o(s)
 	}
