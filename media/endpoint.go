@@ -284,11 +284,13 @@ func (e *Endpoint) step(now time.Time) {
 // receiveStep plays out one frame from the jitter buffer: decoded only
 // when in-band detection or a tap needs the audio.
 func (e *Endpoint) receiveStep(now time.Time) {
-	e.rxMu.Lock()
-	ev, ok := e.rx.Tick(now)
-	e.rxMu.Unlock()
-	if ok && e.cfg.OnDigit != nil {
-		e.cfg.OnDigit(ev)
+	if e.cfg.TelephoneEvent != 0 {
+		e.rxMu.Lock()
+		ev, ok := e.rx.Tick(now)
+		e.rxMu.Unlock()
+		if ok && e.cfg.OnDigit != nil {
+			e.cfg.OnDigit(ev)
+		}
 	}
 	payload, st := e.jb.Pop(now)
 	tapIn := e.cfg.Tap != nil && e.cfg.Tap.Listening(tap.In)
@@ -298,17 +300,22 @@ func (e *Endpoint) receiveStep(now time.Time) {
 	switch st {
 	case jitter.Ok:
 		e.codec.Decode(payload, &e.in)
-		e.prevIn, e.lostRun = e.in, 0
+		if e.cfg.InBand {
+			if ev, ok := e.inband.Frame(&e.in, now); ok && e.cfg.OnDigit != nil {
+				e.cfg.OnDigit(ev)
+			}
+		}
+		if tapIn {
+			e.prevIn, e.lostRun = e.in, 0 // kept for concealment, which only the tap hears
+		}
 	case jitter.Lost:
+		if !tapIn {
+			return
+		}
 		e.lostRun++
 		jitter.Conceal(&e.prevIn, &e.in, e.lostRun)
 	default:
 		e.in = audio.Frame{}
-	}
-	if e.cfg.InBand && st == jitter.Ok {
-		if ev, ok := e.inband.Frame(&e.in, now); ok && e.cfg.OnDigit != nil {
-			e.cfg.OnDigit(ev)
-		}
 	}
 	if tapIn {
 		e.cfg.Tap.Publish(tap.In, &e.in, now)
@@ -403,13 +410,6 @@ func (e *Endpoint) header(b []byte, pt uint8, marker bool, seq uint16, ts uint32
 // dtmfTone is the ITU-T Q.23 tone pair of a digit, at -8 dBm0 per
 // frequency (within Q.24's accepted levels).
 func dtmfTone(d byte) audio.ToneSpec {
-	const keys = "123A456B789C*0#D"
-	low := [4]float64{697, 770, 852, 941}
-	high := [4]float64{1209, 1336, 1477, 1633}
-	for i := 0; i < len(keys); i++ {
-		if keys[i] == d {
-			return audio.ToneSpec{Freqs: []float64{low[i/4], high[i%4]}, Level: -8}
-		}
-	}
-	return audio.ToneSpec{}
+	low, high, _ := dtmf.Freqs(d) // SendDigits accepted only keys
+	return audio.ToneSpec{Freqs: []float64{low, high}, Level: -8}
 }

@@ -180,22 +180,81 @@ func TestEndpointSendsDigits(t *testing.T) {
 	}
 }
 
-// TestEndpointStopFreesSession: after Stop the session can be read by a
-// relay again, and Stop is idempotent.
+// TestEndpointSendsDigitsInBand: on a leg without telephone-event,
+// SendDigits plays the Q.23 tone pairs in the audio; an in-band detector
+// on the far side reads the same keys (lower-case a-d are A-D).
+func TestEndpointSendsDigitsInBand(t *testing.T) {
+	_, ep, ph := startTestEndpoint(t, 28500, EndpointConfig{Codec: PCMA})
+	if err := ep.SendDigits("5a#", 100*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	det := dtmf.NewInBand()
+	got := ""
+	now := time.Now()
+	for i := 0; i < 40 && len(got) < 3; i++ {
+		p := parseTestRTP(t, ph.mustRecv())
+		var f audio.Frame
+		audio.PCMA.Decode(p.Payload, &f)
+		now = now.Add(20 * time.Millisecond)
+		if ev, ok := det.Frame(&f, now); ok {
+			got += string(ev.Digit)
+		}
+	}
+	if got != "5A#" {
+		t.Fatalf("far side detected %q, want 5A#", got)
+	}
+}
+
+// TestEndpointStopFreesSession: after Stop (idempotent) the session is
+// read by a relay again — a packet from the phone crosses it — and, after
+// a context that ended first, too; a second reader while an endpoint runs
+// and a codec it cannot decode are refused.
 func TestEndpointStopFreesSession(t *testing.T) {
-	s, ep, _ := startTestEndpoint(t, 28400, EndpointConfig{Codec: PCMA})
+	s, ep, ph := startTestEndpoint(t, 28400, EndpointConfig{Codec: PCMA})
 	if _, err := s.StartEndpoint(context.Background(), EndpointConfig{Codec: PCMA}); err == nil {
 		t.Fatal("a second reader was allowed on the session")
 	}
 	ep.Stop()
 	ep.Stop()
-	ep2, err := s.StartEndpoint(context.Background(), EndpointConfig{Codec: PCMA})
+	requireRelays(t, s, ph)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ep2, err := s.StartEndpoint(ctx, EndpointConfig{Codec: PCMA})
 	if err != nil {
 		t.Fatalf("session not freed by Stop: %v", err)
 	}
+	cancel()
+	time.Sleep(20 * time.Millisecond)
 	ep2.Stop()
+	requireRelays(t, s, ph)
 	if _, err := s.StartEndpoint(context.Background(), EndpointConfig{Codec: Codec{Name: "opus"}}); err == nil {
 		t.Fatal("an endpoint was started for a codec it cannot decode")
+	}
+}
+
+// requireRelays relays s to a new session and checks that a packet the
+// phone sends to s comes out of the other one.
+func requireRelays(t *testing.T, s *Session, ph *phone) {
+	t.Helper()
+	b := newTestSession(t, s.e)
+	far := newPhone(t)
+	b.SetCodecs(PCMA)
+	b.SetRemote(far.addr, far.addr.Addr())
+	cfg, err := NewRelayConfig([]Codec{PCMA}, []Codec{PCMA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRelay(s, b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatalf("relay after the endpoint: %v", err)
+	}
+	defer r.Stop()
+	ph.send(s.LocalAddr(), rtpPacket(t, 8, 77, 7700, 0x42, false, make([]byte, 160)))
+	if p := parseTestRTP(t, far.mustRecv()); p.SequenceNumber != 77 {
+		t.Fatalf("relayed seq %d, want 77", p.SequenceNumber)
 	}
 }
 

@@ -21,6 +21,22 @@ var keypad = [4][4]byte{
 	{'*', '0', '#', 'D'},
 }
 
+// Freqs returns the ITU-T Q.23 low (row) and high (column) frequencies of
+// a key; 'a'–'d' are 'A'–'D'. ok is false for a byte that is no DTMF key.
+func Freqs(digit byte) (low, high float64, ok bool) {
+	if digit >= 'a' && digit <= 'd' {
+		digit -= 'a' - 'A'
+	}
+	for r, row := range keypad {
+		for c, k := range row {
+			if k == digit {
+				return rowFreqs[r], colFreqs[c], true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
 // goertzelCoeff returns the Goertzel coefficient 2·cos(2πf/fs) of freq
 // at audio.SampleRate. The Goertzel algorithm evaluates one DFT term at
 // any frequency, not only at a bin centre, so the filters sit exactly on

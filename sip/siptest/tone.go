@@ -1,6 +1,10 @@
 package siptest
 
-import "math"
+import (
+	"math"
+
+	"github.com/switchd/switchd/media/dtmf"
+)
 
 // SampleRate is the clock rate of G.711 audio (RFC 3551 §4.5.14): 8000
 // samples per second, one byte per sample on the wire.
@@ -62,18 +66,14 @@ func (t *Tone) Fill(buf []int16) {
 // 'A'-'D'), each at amplitude amp (0: DefaultAmplitude/2); ok is false for
 // other bytes.
 func DTMFTone(key byte, amp float64) (Tone, bool) {
-	const keys = "123A456B789C*0#D"
-	low := [4]float64{697, 770, 852, 941}
-	high := [4]float64{1209, 1336, 1477, 1633}
+	low, high, ok := dtmf.Freqs(key)
+	if !ok {
+		return Tone{}, false
+	}
 	if amp == 0 {
 		amp = DefaultAmplitude / 2
 	}
-	for i := 0; i < len(keys); i++ {
-		if keys[i] == key {
-			return Tone{Freq: low[i/4], Freq2: high[i%4], Amplitude: amp}, true
-		}
-	}
-	return Tone{}, false
+	return Tone{Freq: low, Freq2: high, Amplitude: amp}, true
 }
 
 // Goertzel returns the power of samples at freq (Hz) with the Goertzel
