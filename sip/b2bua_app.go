@@ -45,13 +45,13 @@ func (c *b2bCall) runApp() (call.Cause, call.Side) {
 	}
 	if err := a.answer(context.Background(), body, c.timerHeaders...); err != nil {
 		c.log.Warn("caller_ack_missing", "error", err)
-		a.bye(context.Background())
+		a.bye()
 		return call.CauseFailure, call.SideSwitch
 	}
 	if aOffer == nil {
 		if err := c.callerAnsweredInAck(a.ackBody()); err != nil {
 			c.log.Warn("caller_answer_unusable", "error", err)
-			a.bye(context.Background())
+			a.bye()
 			return call.CauseNotAcceptable, call.SideCaller
 		}
 	}
@@ -67,7 +67,7 @@ func (c *b2bCall) runApp() (call.Cause, call.Side) {
 	ep, err := c.media.aSess.StartEndpoint(leg.ctx, c.endpointConfig(leg))
 	if err != nil {
 		c.log.Error("endpoint_failed", "error", err)
-		a.bye(context.Background())
+		a.bye()
 		return call.CauseFailure, call.SideSwitch
 	}
 	leg.ep = ep
@@ -143,17 +143,17 @@ func (c *b2bCall) appLoop(leg *AppLeg, done <-chan AppResult) (call.Cause, call.
 				cause = call.CauseNormalClearing
 			}
 			leg.end(cause)
-			c.a.bye(c.byeCtx())
+			c.a.bye()
 			return cause, call.SideSwitch, ""
 		case <-tick.C:
 			if cause := c.checkTimers(c.s.now()); cause != call.CauseUnknown {
 				finish(cause)
-				c.a.bye(c.byeCtx())
+				c.a.bye()
 				return cause, call.SideSwitch, ""
 			}
 		case cause := <-c.end:
 			finish(cause)
-			c.a.bye(c.byeCtx())
+			c.a.bye()
 			return cause, call.SideSwitch, ""
 		case r := <-c.inbox:
 			if r.tx == nil {

@@ -93,7 +93,7 @@ func (c *b2bCall) bridge(leg *AppLeg, target string) (call.Cause, call.Side) {
 				delete(live, l)
 				if c.b != nil {
 					l.confirm(ev.res)
-					go l.bye(context.Background())
+					go l.bye()
 					continue
 				}
 				c.b = l
@@ -118,7 +118,7 @@ func (c *b2bCall) bridge(leg *AppLeg, target string) (call.Cause, call.Side) {
 			return c.bridgeFailed(leg, call.CauseNoAnswer)
 		case cause := <-c.end:
 			cancelAll(nil)
-			c.a.bye(c.byeCtx())
+			c.a.bye()
 			return cause, call.SideSwitch
 		case r := <-c.inbox:
 			if r.tx == nil {
@@ -148,7 +148,7 @@ func (c *b2bCall) bridge(leg *AppLeg, target string) (call.Cause, call.Side) {
 func (c *b2bCall) bridgeAnswered(leg *AppLeg, res *gosip.Response) (call.Cause, call.Side) {
 	if err := c.calleeAnswered(res.Body(), c.b.binding.Source.Addr()); err != nil {
 		c.log.Warn("callee_sdp_unusable", "error", err)
-		go c.b.bye(context.Background())
+		go c.b.bye()
 		c.b = nil
 		return c.bridgeFailed(leg, call.CauseNotAcceptable)
 	}
@@ -156,8 +156,8 @@ func (c *b2bCall) bridgeAnswered(leg *AppLeg, res *gosip.Response) (call.Cause, 
 	leg.ep.Stop() // frees leg A's session for the relay
 	if err := c.startRelay(); err != nil {
 		c.log.Warn("bridge_relay_failed", "error", err)
-		c.a.bye(c.byeCtx())
-		c.b.bye(context.Background())
+		c.a.bye()
+		c.b.bye()
 		return call.CauseNotAcceptable, call.SideSwitch
 	}
 	c.media.bSess.SetTimeout(c.s.b2b.RTPTimeout)
@@ -178,6 +178,6 @@ func (c *b2bCall) bridgeFailed(leg *AppLeg, cause call.Cause) (call.Cause, call.
 		leg.Play(ctx, prompt.Prompt{Items: []prompt.Item{{Tone: prompt.ToneBusy, Duration: 2 * time.Second}}})
 		cancel()
 	}
-	c.a.bye(c.byeCtx())
+	c.a.bye()
 	return cause, call.SideSwitch
 }

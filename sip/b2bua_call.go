@@ -142,7 +142,7 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 				if c.b != nil {
 					// RFC 3261 §13.2.2.4: a second 2xx is ACKed and BYEd.
 					leg.confirm(res)
-					go leg.bye(context.Background())
+					go leg.bye()
 					continue
 				}
 				c.b = leg
@@ -228,7 +228,7 @@ func readBranch(ctx context.Context, leg *uacLeg, out chan<- branchEvent) {
 				if res.IsSuccess() {
 					// Won after the call was settled: ACK and BYE it (§13.2.2.4).
 					leg.confirm(res)
-					leg.bye(context.Background())
+					leg.bye()
 				}
 				return
 			}
@@ -265,7 +265,7 @@ func (c *b2bCall) earlyMedia(leg *uacLeg, res *gosip.Response, aOffer *sdp.Sessi
 func (c *b2bCall) answerCaller(res *gosip.Response, aOffer *sdp.Session) (call.Cause, call.Side) {
 	fail := func(code int, cause call.Cause) (call.Cause, call.Side) {
 		c.a.reject(code, reasonFor(code))
-		go c.b.bye(context.Background())
+		go c.b.bye()
 		return cause, call.SideSwitch
 	}
 	// After early media the 2xx may repeat the 183's SDP or carry none
@@ -305,23 +305,23 @@ func (c *b2bCall) answerCaller(res *gosip.Response, aOffer *sdp.Session) (call.C
 	c.calleeTimer(res)
 	if err := c.a.answer(context.Background(), body, c.timerHeaders...); err != nil {
 		c.log.Warn("caller_ack_missing", "error", err)
-		c.b.bye(context.Background())
+		c.b.bye()
 		if !errors.Is(err, errNoAck) {
 			return call.CauseFailure, call.SideSwitch
 		}
-		c.a.bye(context.Background())
+		c.a.bye()
 		return call.CauseFailure, call.SideSwitch
 	}
 	if aOffer == nil {
 		if err := c.callerAnsweredInAck(c.a.ackBody()); err != nil {
 			c.log.Warn("caller_answer_unusable", "error", err)
-			c.a.bye(context.Background())
-			c.b.bye(context.Background())
+			c.a.bye()
+			c.b.bye()
 			return call.CauseNotAcceptable, call.SideCaller
 		}
 		if err := c.startRelay(); err != nil {
-			c.a.bye(context.Background())
-			c.b.bye(context.Background())
+			c.a.bye()
+			c.b.bye()
 			return call.CauseNotAcceptable, call.SideSwitch
 		}
 	}

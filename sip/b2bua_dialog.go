@@ -67,35 +67,37 @@ func (c *b2bCall) connected() (call.Cause, call.Side) {
 
 // byeOther sends BYE to every leg except from (both for sideUnknown).
 func (c *b2bCall) byeOther(from legSide) {
-	ctx := c.byeCtx()
 	done := make(chan struct{}, 2)
 	n := 0
 	if from != sideCaller {
 		n++
-		go func() { c.a.bye(ctx); done <- struct{}{} }()
+		go func() { c.a.bye(); done <- struct{}{} }()
 	}
 	if from != sideCallee && c.b != nil {
 		n++
-		go func() { c.b.bye(ctx); done <- struct{}{} }()
+		go func() { c.b.bye(); done <- struct{}{} }()
 	}
 	for range n {
 		<-done
 	}
 }
 
-// byeCtx bounds a BYE's wait for its answer: the transaction's own 32 s
-// (Timer F, RFC 3261 §17.1.2.2) normally, 2 s while the switch shuts down
-// so that a phone gone silent does not hold the shutdown.
-func (c *b2bCall) byeCtx() context.Context {
+// byeContext bounds a BYE's wait for its answer: the transaction's own
+// 32 s (Timer F, RFC 3261 §17.1.2.2) normally, 2 s while the switch shuts
+// down; a BYE still waiting when a drain gives up waits no longer — so a
+// phone gone silent never holds the shutdown.
+func (s *Server) byeContext() (context.Context, context.CancelFunc) {
 	d := 32 * time.Second
-	if c.s.calls.drain.Load() {
+	if s.calls.drain.Load() {
 		d = 2 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
-	// A BYE still waiting when the drain gives up waits no longer.
-	stop := context.AfterFunc(c.s.calls.forcedCtx(), cancel)
-	context.AfterFunc(ctx, func() { stop() })
-	return ctx
+	forced := s.calls.forcedCtx()
+	if forced.Err() != nil {
+		return ctx, cancel // a BYE of the cut-off itself: sent, waited for 2 s
+	}
+	stop := context.AfterFunc(forced, cancel)
+	return ctx, func() { stop(); cancel() }
 }
 
 // leg helpers by side.

@@ -196,7 +196,7 @@ func (c *b2bCall) trunkEvent(ctx context.Context, ev branchEvent, aOffer *sdp.Se
 		case ev.res.IsSuccess():
 			// Answered after we gave up on it: ACK and BYE (RFC 3261 §13.2.2.4).
 			leg.confirm(ev.res)
-			go leg.bye(context.Background())
+			go leg.bye()
 		case ev.res.StatusCode > 100 && ev.res.IsProvisional():
 			leg.cancel(context.Background())
 		}

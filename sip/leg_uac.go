@@ -168,8 +168,10 @@ func (l *uacLeg) cancel(ctx context.Context) {
 }
 
 // bye ends an established branch.
-func (l *uacLeg) bye(ctx context.Context) error {
+func (l *uacLeg) bye() error {
 	defer l.srv.dialogs.remove(l.dlg.key())
+	ctx, cancel := l.srv.byeContext()
+	defer cancel()
 	return l.srv.requestInDialog(ctx, l.dlg, gosip.BYE, nil)
 }
 

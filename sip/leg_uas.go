@@ -245,8 +245,10 @@ func (t *notifyTx) Respond(res *gosip.Response) error {
 }
 
 // bye ends the dialog from our side.
-func (l *uasLeg) bye(ctx context.Context) error {
+func (l *uasLeg) bye() error {
 	defer l.srv.dialogs.remove(l.dlg.key())
+	ctx, cancel := l.srv.byeContext()
+	defer cancel()
 	return l.srv.requestInDialog(ctx, l.dlg, gosip.BYE, nil)
 }
 
