@@ -37,8 +37,8 @@ func newExtensionCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withAccounts(cmd, g, func(a *accounts.Service, st *store.Store) error {
-				if err := server.AddExtension(withContext(cmd), a, st, args[0], name, pw, routing); err != nil {
+			return withAccounts(cmd, g, func(a *accounts.Service, _ *store.Store) error {
+				if err := server.AddExtension(withContext(cmd), a, args[0], name, pw, routing); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "extension %s added\n", args[0])

@@ -44,14 +44,22 @@ func (s *Service) digests(number, password string) (md5, sha string) {
 
 // Add creates an extension with a password.
 func (s *Service) Add(ctx context.Context, number, name, password string) error {
-	if err := store.ValidNumber(number); err != nil {
+	return s.AddExtension(ctx, store.Extension{Number: number, Name: name}, password)
+}
+
+// AddExtension creates extension e (its number, name and routing
+// attributes; the digests come from password) in one write: the store
+// checks the attributes, so a refused one leaves nothing behind.
+func (s *Service) AddExtension(ctx context.Context, e store.Extension, password string) error {
+	if err := store.ValidNumber(e.Number); err != nil {
 		return err
 	}
-	if err := CheckPassword(number, password); err != nil {
+	if err := CheckPassword(e.Number, password); err != nil {
 		return err
 	}
-	md5, sha := s.digests(number, password)
-	return s.store.AddExtension(ctx, store.Extension{Number: number, Name: name, Realm: s.realm, HA1MD5: md5, HA1SHA256: sha})
+	e.Realm = s.realm
+	e.HA1MD5, e.HA1SHA256 = s.digests(e.Number, password)
+	return s.store.AddExtension(ctx, e)
 }
 
 // SetPassword replaces the digests of an extension (also re-keys it to the current realm).

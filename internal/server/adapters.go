@@ -91,7 +91,7 @@ func (e extensionAdmin) ListExtensions(ctx context.Context) ([]web.Extension, er
 
 func (e extensionAdmin) AddExtension(ctx context.Context, in web.NewExtension) error {
 	r := ExtensionRouting{Class: in.Class, CallerID: in.CallerID, Privacy: in.Privacy}
-	return e.changed(ctx, webError(AddExtension(ctx, e.s.accounts, e.s.store, in.Number, in.Name, in.Password, r)))
+	return e.changed(ctx, webError(AddExtension(ctx, e.s.accounts, in.Number, in.Name, in.Password, r)))
 }
 
 func (e extensionAdmin) ChangeExtension(ctx context.Context, number string, c web.ExtensionChange) error {
@@ -130,31 +130,18 @@ func webError(err error) error {
 	return err
 }
 
-// AddExtension creates an extension with a password (through a, which
-// turns it into digests) and its outbound routing attributes (an empty
-// Class is store.ClassNational). The values are all checked before
-// anything is written; should setting the routing attributes fail, the
-// new extension is removed again, so it never stays with attributes it was
-// not asked for. The API and `switchd extension add` share it.
-func AddExtension(ctx context.Context, a *accounts.Service, st *store.Store, number, name, password string, r ExtensionRouting) error {
-	if r.Class == "" {
-		r.Class = store.ClassNational
+// AddExtension creates an extension with a password and its outbound
+// routing attributes (an empty Class is store.ClassNational), in one
+// write. Every value is checked first, so all problems are reported at
+// once. The API and `switchd extension add` share it.
+func AddExtension(ctx context.Context, a *accounts.Service, number, name, password string, r ExtensionRouting) error {
+	class := r.Class
+	if class == "" {
+		class = store.ClassNational
 	}
 	if err := errors.Join(store.ValidNumber(number), accounts.CheckPassword(number, password),
-		store.ValidClass(r.Class), store.ValidCallerID(r.CallerID)); err != nil {
+		store.ValidClass(class), store.ValidCallerID(r.CallerID)); err != nil {
 		return err
 	}
-	if err := a.Add(ctx, number, name, password); err != nil {
-		return err
-	}
-	if r == (ExtensionRouting{Class: store.ClassNational}) {
-		return nil // the defaults Add stored
-	}
-	if err := st.SetExtensionRouting(ctx, number, &r.Class, &r.CallerID, &r.Privacy); err != nil {
-		if rmErr := st.RemoveExtension(ctx, number); rmErr != nil && !errors.Is(rmErr, store.ErrNotFound) {
-			return fmt.Errorf("extension %s added without its routing attributes (%w), and removing it failed: %w", number, err, rmErr)
-		}
-		return fmt.Errorf("extension %s not added: %w", number, err)
-	}
-	return nil
+	return a.AddExtension(ctx, store.Extension{Number: number, Name: name, Class: class, CallerID: r.CallerID, Privacy: r.Privacy}, password)
 }

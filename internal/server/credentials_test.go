@@ -17,10 +17,10 @@ func TestCredentialCacheExtensionRouting(t *testing.T) {
 	ctx := t.Context()
 	a := accounts.New(st, "switchd")
 	want := ExtensionRouting{Class: store.ClassInternational, CallerID: "+862155550101", Privacy: true}
-	if err := AddExtension(ctx, a, st, "1001", "Desk", "s3cret1", want); err != nil {
+	if err := AddExtension(ctx, a, "1001", "Desk", "s3cret1", want); err != nil {
 		t.Fatal(err)
 	}
-	if err := AddExtension(ctx, a, st, "1002", "", "s3cret2", ExtensionRouting{}); err != nil {
+	if err := AddExtension(ctx, a, "1002", "", "s3cret2", ExtensionRouting{}); err != nil {
 		t.Fatal(err)
 	}
 	c := newCredentialCache(st)
@@ -58,7 +58,7 @@ func TestAddExtensionChecksBeforeWriting(t *testing.T) {
 	ctx := t.Context()
 	a := accounts.New(st, "switchd")
 	for _, r := range []ExtensionRouting{{Class: "premium"}, {CallerID: "021555501"}} {
-		err := AddExtension(ctx, a, st, "1001", "", "s3cret1", r)
+		err := AddExtension(ctx, a, "1001", "", "s3cret1", r)
 		if !errors.Is(err, store.ErrInvalidClass) && !errors.Is(err, store.ErrInvalidCallerID) {
 			t.Fatalf("%+v: %v", r, err)
 		}
@@ -66,7 +66,7 @@ func TestAddExtensionChecksBeforeWriting(t *testing.T) {
 			t.Fatalf("%+v: extension written: %v", r, err)
 		}
 	}
-	if err := AddExtension(ctx, a, st, "1001", "", "1001", ExtensionRouting{}); !errors.Is(err, accounts.ErrWeakPassword) {
+	if err := AddExtension(ctx, a, "1001", "", "1001", ExtensionRouting{}); !errors.Is(err, accounts.ErrWeakPassword) {
 		t.Fatalf("weak password: %v", err)
 	}
 }
