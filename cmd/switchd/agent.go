@@ -3,10 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -65,21 +65,20 @@ func newAgentCmd(g *globalFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "AGENT\tNAME\tDEVICES\tSKILLS\tCAPACITY\tQUEUES\tWRAP-UP")
-				for _, a := range agents {
-					wrap := "queue's"
-					if a.WrapUp != nil {
-						wrap = a.WrapUp.String()
+				return printList(cmd.OutOrStdout(), false, nil, "AGENT\tNAME\tDEVICES\tSKILLS\tCAPACITY\tQUEUES\tWRAP-UP", func(tw io.Writer) {
+					for _, a := range agents {
+						wrap := "queue's"
+						if a.WrapUp != nil {
+							wrap = a.WrapUp.String()
+						}
+						var qs []string
+						for _, q := range a.Queues {
+							qs = append(qs, fmt.Sprintf("%s:%d:%d", q.Queue, q.Penalty, q.Priority))
+						}
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, dash(a.Name), dash(strings.Join(a.Devices, ",")),
+							dash(joinMap(a.Skills)), dash(joinMap(a.Capacity)), dash(strings.Join(qs, ",")), wrap)
 					}
-					var qs []string
-					for _, q := range a.Queues {
-						qs = append(qs, fmt.Sprintf("%s:%d:%d", q.Queue, q.Penalty, q.Priority))
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, dash(a.Name), dash(strings.Join(a.Devices, ",")),
-						dash(joinMap(a.Skills)), dash(joinMap(a.Capacity)), dash(strings.Join(qs, ",")), wrap)
-				}
-				return tw.Flush()
+				})
 			})
 		},
 	}

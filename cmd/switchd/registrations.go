@@ -1,8 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
 
@@ -35,22 +35,16 @@ func newRegistrationsCmd(g *globalFlags) *cobra.Command {
 			if err := c.do("GET", path, nil, &out); err != nil {
 				return err
 			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(out.Registrations)
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "AOR\tCONTACT\tSOURCE\tTRANSPORT\tEXPIRES IN\tSTATUS\tUSER AGENT")
-			for _, r := range out.Registrations {
-				status := r.Reachable
-				if r.RTTMillis > 0 {
-					status += fmt.Sprintf(" (%.0f ms)", r.RTTMillis)
+			return printList(cmd.OutOrStdout(), asJSON, out.Registrations, "AOR\tCONTACT\tSOURCE\tTRANSPORT\tEXPIRES IN\tSTATUS\tUSER AGENT", func(tw io.Writer) {
+				for _, r := range out.Registrations {
+					status := r.Reachable
+					if r.RTTMillis > 0 {
+						status += fmt.Sprintf(" (%.0f ms)", r.RTTMillis)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.AOR, r.Contact, r.Source, r.Transport,
+						(time.Duration(r.ExpiresIn) * time.Second).String(), status, r.UserAgent)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.AOR, r.Contact, r.Source, r.Transport,
-					(time.Duration(r.ExpiresIn) * time.Second).String(), status, r.UserAgent)
-			}
-			return tw.Flush()
+			})
 		},
 	}
 	f.register(cmd)

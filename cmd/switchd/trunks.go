@@ -1,9 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"text/tabwriter"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,36 +28,24 @@ func newTrunksCmd(g *globalFlags) *cobra.Command {
 			if err := c.do("GET", "/api/v1/trunks", nil, &out); err != nil {
 				return err
 			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(out.Trunks)
-			}
 			now := time.Now()
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TRUNK\tADDRESS\tTRANSPORT\tCHANNELS\tREGISTRATION\tLAST ERROR")
-			for _, t := range out.Trunks {
-				channels := fmt.Sprint(t.Channels)
-				if t.MaxChannels > 0 {
-					channels += fmt.Sprintf("/%d", t.MaxChannels)
+			return printList(cmd.OutOrStdout(), asJSON, out.Trunks, "TRUNK\tADDRESS\tTRANSPORT\tCHANNELS\tREGISTRATION\tLAST ERROR", func(tw io.Writer) {
+				for _, t := range out.Trunks {
+					channels := fmt.Sprint(t.Channels)
+					if t.MaxChannels > 0 {
+						channels += fmt.Sprintf("/%d", t.MaxChannels)
+					}
+					reg := dash(t.Registration)
+					switch {
+					case !t.RegisteredUntil.IsZero() && t.RegisteredUntil.After(now):
+						reg += " (expires in " + t.RegisteredUntil.Sub(now).Round(time.Second).String() + ")"
+					}
+					if t.RegisterFailures > 0 {
+						reg += fmt.Sprintf(", %d failed attempt(s)", t.RegisterFailures)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Address, t.Transport, channels, reg, dash(t.LastError))
 				}
-				reg := t.Registration
-				switch {
-				case reg == "":
-					reg = "-"
-				case !t.RegisteredUntil.IsZero() && t.RegisteredUntil.After(now):
-					reg += " (expires in " + t.RegisteredUntil.Sub(now).Round(time.Second).String() + ")"
-				}
-				if t.RegisterFailures > 0 {
-					reg += fmt.Sprintf(", %d failed attempt(s)", t.RegisterFailures)
-				}
-				lastErr := t.LastError
-				if lastErr == "" {
-					lastErr = "-"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Address, t.Transport, channels, reg, lastErr)
-			}
-			return tw.Flush()
+			})
 		},
 	}
 	f.register(cmd)

@@ -2,8 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"regexp"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -60,12 +60,11 @@ func newUserCmd(g *globalFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "USER\tROLE")
-				for _, u := range users {
-					fmt.Fprintf(tw, "%s\t%s\n", u.Name, u.Role)
-				}
-				return tw.Flush()
+				return printList(cmd.OutOrStdout(), false, nil, "USER\tROLE", func(tw io.Writer) {
+					for _, u := range users {
+						fmt.Fprintf(tw, "%s\t%s\n", u.Name, u.Role)
+					}
+				})
 			})
 		},
 	}

@@ -1,10 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,18 +35,12 @@ func newVoicemailCmd(g *globalFlags) *cobra.Command {
 			if err := c.do("GET", path, nil, &out); err != nil {
 				return err
 			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(out.Voicemails)
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "AT\tBOX\tCALLER\tDURATION\tFILE\tCALL ID")
-			for _, v := range out.Voicemails {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.At.Local().Format("2006-01-02 15:04:05"), v.Box, v.Caller,
-					(time.Duration(v.DurationMS) * time.Millisecond).Round(100*time.Millisecond), v.File, v.CallID)
-			}
-			return tw.Flush()
+			return printList(cmd.OutOrStdout(), asJSON, out.Voicemails, "AT\tBOX\tCALLER\tDURATION\tFILE\tCALL ID", func(tw io.Writer) {
+				for _, v := range out.Voicemails {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.At.Local().Format("2006-01-02 15:04:05"), v.Box, v.Caller,
+						(time.Duration(v.DurationMS) * time.Millisecond).Round(100*time.Millisecond), v.File, v.CallID)
+				}
+			})
 		},
 	}
 	f.register(list)
