@@ -136,10 +136,18 @@ func TestServicePlaysFileAndSpeech(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A service that plays and then hangs up (then: hangup, the default).
+	// A service that plays and then hangs up (then: hangup, the default):
+	// the 1 kHz beep is heard, then switchd's BYE.
 	c, err = phone.Dial(ctx, "*96", siptest.DialOptions{})
 	if err != nil {
 		t.Fatalf("dial *96: %v", err)
+	}
+	beep, err := c.Listen(ctx, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lv := siptest.ToneLevel(beep, 1000); lv < siptest.ToneDetected {
+		t.Fatalf("the beep was heard at %.2f", lv)
 	}
 	select {
 	case <-c.Done():
@@ -294,6 +302,17 @@ func TestServiceDigitsEveryWay(t *testing.T) {
 	})
 	requireSuccess(t, r, 1)
 	d, src = appDigits(t, events, 5, 10*time.Second)
+	quiet := time.After(500 * time.Millisecond) // one event per key: nothing more comes
+	for done := false; !done; {
+		select {
+		case e := <-events:
+			if e.Type == call.EventCallDTMF {
+				t.Fatalf("a sixth digit event after 1234#: %+v", e)
+			}
+		case <-quiet:
+			done = true
+		}
+	}
 	if d != "1234#" {
 		t.Fatalf("RFC 4733 digits arrived as %q from %v, want 1234#", d, src)
 	}

@@ -206,6 +206,12 @@ func TestIVRDIDRFC4733FromCarrier(t *testing.T) {
 	if from := side.in.Request().From().Address.User; from != "+8613912345678" {
 		t.Fatalf("1002 sees the caller as %q, want +8613912345678", from)
 	}
+	// The carrier's audio (the pcap's PCMA stream after the digits) reaches 1002.
+	before := side.call.Stats().Received
+	time.Sleep(600 * time.Millisecond)
+	if got := side.call.Stats().Received - before; got < 10 {
+		t.Fatalf("1002 received %d RTP packets in 600 ms from the carrier through switchd", got)
+	}
 	requireSuccess(t, uac.Wait(), 1)
 	c := cs.trWaitCDR(t, 10*time.Second)
 	if c.Direction != "inbound" || c.Trunk != "carrier-a" || !strings.Contains(c.Route, "ivr menu") || !strings.Contains(c.Route, "extension 1002") {
@@ -341,11 +347,29 @@ nodes:
 	if side.err != nil {
 		t.Fatalf("the VIP was not connected to 1002: %v", side.err)
 	}
-	c.Hangup(ctx)
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// 1002 is no VIP: busy, switchd hangs up.
+	c, err = callee.Dial(ctx, "*502", siptest.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Done():
+		if !c.EndedByPeer() {
+			t.Fatal("the non-VIP call ended, but not by switchd")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the non-VIP call was not hung up")
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(asked) != 1 || asked[0] != ext1001 {
-		t.Fatalf("CRM asked about %v, want [1001]", asked)
+	if len(asked) != 2 || asked[0] != ext1001 || asked[1] != ext1002 {
+		t.Fatalf("CRM asked about %v, want [1001 1002]", asked)
+	}
+	if cdr := cs.trWaitCDR(t, 5*time.Second); cdr.Caller != ext1002 || cdr.Cause != "busy" {
+		t.Fatalf("non-VIP CDR %+v: want caller 1002, cause busy", cdr)
 	}
 }
 
@@ -410,6 +434,16 @@ nodes:
 	if err := cs.srv.Reload(); err != nil {
 		t.Fatalf("reload: %v", err)
 	}
+	// Calls in progress go on with the version they started with: 900 Hz.
+	for _, c := range calls[:3] {
+		heard, err := c.Listen(ctx, 400*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if old, nu := siptest.ToneLevel(heard, 900), siptest.ToneLevel(heard, 1300); old < siptest.ToneDetected || nu > siptest.ToneAbsent {
+			t.Fatalf("a call in progress hears the old prompt at %.2f and the new one at %.2f after the reload", old, nu)
+		}
+	}
 	for i, c := range calls {
 		select {
 		case <-c.Done():
@@ -466,7 +500,7 @@ nodes:
 	cs := ivrServer(t, map[string]string{"menu": ivrMenuFlow, "vm": vm}, nil, func(c *server.Config) {
 		c.Services = append(c.Services, server.ServiceConfig{Number: "*504", Then: "flow", Flow: "vm"})
 	})
-	caller := cs.phone(ext1001, pw1001, toneA)
+	caller := cs.phone(ext1001, pw1001, toneB) // not the 1 kHz beep
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := caller.Dial(ctx, "*504", siptest.DialOptions{})
@@ -504,14 +538,28 @@ nodes:
 		t.Fatalf("voicemails: %+v", out.Voicemails)
 	}
 	v := out.Voicemails[0]
-	if v.Caller != ext1001 || v.CallID == "" || v.DurationMS < 1000 || v.DurationMS > 3500 {
-		t.Fatalf("voicemail %+v: want caller 1001, a call ID and ~1.5-2.5 s", v)
+	if v.Caller != ext1001 || v.CallID == "" || v.DurationMS < 1200 || v.DurationMS > 2600 {
+		t.Fatalf("voicemail %+v: want caller 1001, a call ID and 1.2-2.6 s (1.5 s spoken, then #)", v)
 	}
 	clip, err := audio.LoadWAV(v.File)
 	if err != nil {
 		t.Fatalf("the message's WAV: %v", err)
 	}
-	if lv := siptest.ToneLevel(clip.Samples, toneA); lv < siptest.ToneDetected {
-		t.Fatalf("the message holds the caller's %v Hz tone at %.2f (%v long)", toneA, lv, clip.Duration())
+	if d := clip.Duration() - time.Duration(v.DurationMS)*time.Millisecond; d < -40*time.Millisecond || d > 40*time.Millisecond {
+		t.Fatalf("the WAV lasts %v, the row says %d ms", clip.Duration(), v.DurationMS)
+	}
+	// The caller's tone fills at least 1.2 s of it; switchd's own beep (1 kHz) is not in it.
+	levels, _ := appWindows(clip.Samples, toneB, 1000)
+	voiced := 0
+	for _, l := range levels {
+		if l[0] > siptest.ToneDetected {
+			voiced++
+		}
+		if l[1] > siptest.ToneAbsent {
+			t.Fatalf("the message holds the 1 kHz beep: %v", levels)
+		}
+	}
+	if voiced < 12 {
+		t.Fatalf("the caller's %v Hz tone in %d of %d 100 ms windows, want ≥ 12", toneB, voiced, len(levels))
 	}
 }
