@@ -88,16 +88,22 @@ func TestCDRList(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &cdrs); err != nil || len(cdrs) != 1 || cdrs[0].ID != "call-2" || !cdrs[0].End.IsZero() {
 		t.Fatalf("JSON %s: %v", out, err)
 	}
-	out, _ = run(t, "-c", cfg, "cdr", "list", "--json", "--caller", "+442071234567")
+	if out, err = run(t, "-c", cfg, "cdr", "list", "--json", "--caller", "+442071234567"); err != nil {
+		t.Fatal(err)
+	}
 	if err := json.Unmarshal([]byte(out), &cdrs); err != nil || len(cdrs) != 1 || cdrs[0].Trunk != "carrier-a" ||
 		cdrs[0].DID != "+862155550100" || cdrs[0].Route != "did +862155550100 -> extension 100" {
 		t.Fatalf("JSON routing %s: %v", out, err)
 	}
-	out, _ = run(t, "-c", cfg, "cdr", "list", "--since", "30m", "--json")
+	if out, err = run(t, "-c", cfg, "cdr", "list", "--since", "30m", "--json"); err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(out, "call") {
 		t.Fatalf("--since 30m should select nothing: %s", out)
 	}
-	out, _ = run(t, "-c", cfg, "cdr", "list", "--caller", "100")
+	if out, err = run(t, "-c", cfg, "cdr", "list", "--caller", "100"); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(out, "call-2") || strings.Contains(out, "call-1") {
 		t.Fatalf("--caller 100:\n%s", out)
 	}

@@ -75,7 +75,9 @@ func TestExtensionAddWithRouting(t *testing.T) {
 			t.Errorf("add %v: %v, want an error containing %q", c.args, err, c.want)
 		}
 	}
-	out, _ = run(t, "-c", cfg, "extension", "list")
+	if out, err = run(t, "-c", cfg, "extension", "list"); err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(out, "1003") {
 		t.Fatalf("a refused extension was stored:\n%s", out)
 	}
@@ -189,7 +191,7 @@ func TestAgentCommands(t *testing.T) {
 	if _, err := run(t, "agent", "remove", "alice", "-c", cfg); err != nil {
 		t.Fatal(err)
 	}
-	if out, _ := run(t, "agent", "list", "-c", cfg); strings.Contains(out, "alice") {
+	if out, err := run(t, "agent", "list", "-c", cfg); err != nil || strings.Contains(out, "alice") {
 		t.Fatalf("removed agent listed:\n%s", out)
 	}
 }
