@@ -51,19 +51,7 @@ func (c *b2bCall) bridge(leg *AppLeg, target string) (call.Cause, call.Side) {
 	defer cancelBranches()
 	events := make(chan branchEvent, 16)
 	live := map[*uacLeg]bool{}
-	for _, b := range bindings {
-		offer, err := c.calleeOffer(m.aRemote, b.Source.Addr())
-		if err != nil {
-			continue
-		}
-		l, err := c.s.newUACLeg(b, outboundCall{fromUser: c.caller.Number, fromName: c.caller.Name,
-			toUser: callee.Number, domain: c.s.registrar.auth.Realm(), sdp: offer}, c.inbox)
-		if err != nil || l.start(ctx) != nil {
-			continue
-		}
-		live[l] = true
-		go readBranch(ctx, l, events)
-	}
+	c.fork(ctx, m.aRemote, events, live)
 	if len(live) == 0 {
 		return c.bridgeFailed(leg, call.CauseUnavailable)
 	}

@@ -65,24 +65,7 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 			return call.CauseCongestion, call.SideSwitch
 		}
 	}
-	for _, b := range c.bindings {
-		offer, err := c.calleeOffer(aOffer, b.Source.Addr())
-		if err != nil {
-			continue
-		}
-		leg, err := c.s.newUACLeg(b, outboundCall{fromUser: c.caller.Number, fromName: c.caller.Name,
-			toUser: c.callee.Number, domain: c.s.registrar.auth.Realm(), sdp: offer}, c.inbox)
-		if err != nil {
-			c.log.Warn("branch_failed", "contact", b.Contact, "error", err)
-			continue
-		}
-		if err := leg.start(ctx); err != nil {
-			c.log.Warn("branch_failed", "contact", b.Contact, "error", err)
-			continue
-		}
-		live[leg] = true
-		go readBranch(ctx, leg, events)
-	}
+	c.fork(ctx, aOffer, events, live)
 	if len(live) == 0 {
 		a.reject(480, "Temporarily Unavailable")
 		return call.CauseUnavailable, call.SideSwitch
@@ -182,6 +165,29 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 			a.reject(503, "Service Unavailable")
 			return cause, call.SideSwitch
 		}
+	}
+}
+
+// fork sends one INVITE per registered contact of the callee (c.bindings;
+// RFC 3261 §16.6-style, a UAC branch each), offering our SDP ordered by
+// the caller's offer, and reads each branch into events.
+func (c *b2bCall) fork(ctx context.Context, aOffer *sdp.Session, events chan<- branchEvent, live map[*uacLeg]bool) {
+	for _, b := range c.bindings {
+		offer, err := c.calleeOffer(aOffer, b.Source.Addr())
+		if err != nil {
+			continue
+		}
+		leg, err := c.s.newUACLeg(b, outboundCall{fromUser: c.caller.Number, fromName: c.caller.Name,
+			toUser: c.callee.Number, domain: c.s.registrar.auth.Realm(), sdp: offer}, c.inbox)
+		if err == nil {
+			err = leg.start(ctx)
+		}
+		if err != nil {
+			c.log.Warn("branch_failed", "contact", b.Contact, "error", err)
+			continue
+		}
+		live[leg] = true
+		go readBranch(ctx, leg, events)
 	}
 }
 
