@@ -133,22 +133,34 @@ func (c *b2bCall) trunkLeg(ctx context.Context, at *OutboundAttempt, aOffer *sdp
 	return leg, nil
 }
 
-// resolveTrunk returns the carrier's address (an IP, or the first address
-// its name resolves to, IPv4 preferred). DNS SRV/NAPTR (RFC 3263) is not
-// used: trunks name a host and port.
+// resolveTrunk returns the carrier's address.
 func resolveTrunk(ctx context.Context, t *Trunk) (netip.AddrPort, error) {
 	port := t.Port
 	if port == 0 {
 		port = 5060
 	}
-	if a, err := netip.ParseAddr(t.Host); err == nil {
-		return netip.AddrPortFrom(a.Unmap(), uint16(port)), nil
+	ap, err := resolveHost(ctx, t.Host, uint16(port))
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("trunk %s: %w", t.Name, err)
+	}
+	return ap, nil
+}
+
+// resolveHost returns host's address with port: an IP as it is, else the
+// first address the name resolves to, IPv4 preferred (within 2 s). DNS
+// SRV/NAPTR (RFC 3263) is not used: carriers are configured by host and port.
+func resolveHost(ctx context.Context, host string, port uint16) (netip.AddrPort, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return netip.AddrPortFrom(a.Unmap(), port), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", t.Host)
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("trunk %s: resolve %s: %w", t.Name, t.Host, err)
+		return netip.AddrPort{}, fmt.Errorf("sip: resolve %s: %w", host, err)
+	}
+	if len(ips) == 0 {
+		return netip.AddrPort{}, fmt.Errorf("sip: resolve %s: no address", host)
 	}
 	best := ips[0]
 	for _, ip := range ips {
@@ -157,7 +169,7 @@ func resolveTrunk(ctx context.Context, t *Trunk) (netip.AddrPort, error) {
 			break
 		}
 	}
-	return netip.AddrPortFrom(best.Unmap(), uint16(port)), nil
+	return netip.AddrPortFrom(best.Unmap(), port), nil
 }
 
 // releaseChannel gives back the trunk channel a leg holds (idempotent).

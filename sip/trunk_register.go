@@ -382,17 +382,7 @@ func (t *trunkReg) resolve(ctx context.Context) (netip.AddrPort, error) {
 	if err != nil {
 		return netip.AddrPort{}, err
 	}
-	if ip, err := netip.ParseAddr(host); err == nil {
-		return netip.AddrPortFrom(ip.Unmap(), port), nil
-	}
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("sip: resolve registrar %s: %w", host, err)
-	}
-	if len(ips) == 0 {
-		return netip.AddrPort{}, fmt.Errorf("sip: resolve registrar %s: no address", host)
-	}
-	return netip.AddrPortFrom(ips[0].Unmap(), port), nil
+	return resolveHost(ctx, host, port)
 }
 
 // splitHostPort splits "host[:port]" (IPv6 in brackets), defaulting the port to 5060.
