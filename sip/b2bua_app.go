@@ -26,7 +26,7 @@ func (c *b2bCall) runApp() (call.Cause, call.Side) {
 	if !ok {
 		return call.CauseNotAcceptable, call.SideCaller
 	}
-	if err := c.openAppMedia(); err != nil {
+	if err := c.openCallerMedia(); err != nil { // no B leg
 		c.log.Error("media_unavailable", "error", err)
 		a.reject(503, "Media Resources Unavailable")
 		return call.CauseCongestion, call.SideSwitch
@@ -103,20 +103,6 @@ func endpointFor(codecs []media.Codec) media.EndpointConfig {
 		}
 	}
 	return cfg
-}
-
-// openAppMedia opens the caller's media session only: there is no B leg.
-func (c *b2bCall) openAppMedia() error {
-	m := &c.media
-	var err error
-	if m.aSess, err = c.s.b2b.Media.NewSession(); err != nil {
-		return err
-	}
-	m.aIP = c.s.mediaIPFor(c.src.Addr())
-	m.sid = uint64(time.Now().UnixNano() & 0x7fffffffffff)
-	m.aOrigin = sdp.NewOriginTracker(originFor(m.aIP, m.sid))
-	m.aSess.OnTimeout(func() { c.hangupMedia() })
-	return nil
 }
 
 // appLoop serves the caller's in-dialog requests while the application

@@ -38,11 +38,10 @@ func (c *b2bCall) bridge(leg *AppLeg, target string) (call.Cause, call.Side) {
 	c.callee, c.bindings = callee, bindings
 	c.route += " -> extension " + target
 	m := &c.media
-	if m.bSess, err = c.s.b2b.Media.NewSession(); err != nil {
+	if err := c.openCalleeMedia(); err != nil {
 		c.log.Error("media_unavailable", "error", err)
 		return c.bridgeFailed(leg, call.CauseCongestion)
 	}
-	m.bSess.OnTimeout(func() { c.hangupMedia() })
 
 	// The caller hears ringback from switchd while the extension rings.
 	leg.player.Start(leg.ctx, prompt.Prompt{Items: []prompt.Item{{Tone: prompt.ToneRingback, Duration: c.s.b2b.RingTimeout}}})

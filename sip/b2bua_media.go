@@ -36,23 +36,38 @@ var ourCodecs = []sdp.Codec{sdp.PCMU, sdp.PCMA}
 var errNotAcceptable = errors.New("no acceptable audio")
 
 func (c *b2bCall) openMedia() error {
+	if err := c.openCallerMedia(); err != nil {
+		return err
+	}
+	if err := c.openCalleeMedia(); err != nil {
+		c.media.aSess.Close()
+		c.media.aSess = nil
+		return err
+	}
+	return nil
+}
+
+// openCallerMedia opens leg A's session and its SDP origin.
+func (c *b2bCall) openCallerMedia() error {
 	m := &c.media
 	var err error
 	if m.aSess, err = c.s.b2b.Media.NewSession(); err != nil {
 		return err
 	}
-	if m.bSess, err = c.s.b2b.Media.NewSession(); err != nil {
-		m.aSess.Close()
-		m.aSess = nil
+	m.aIP = c.s.mediaIPFor(c.src.Addr())
+	m.sid = uint64(time.Now().UnixNano() & 0x7fffffffffff)
+	m.aOrigin = sdp.NewOriginTracker(originFor(m.aIP, m.sid))
+	m.aSess.OnTimeout(c.hangupMedia) // runs on the engine's goroutine: must not block
+	return nil
+}
+
+// openCalleeMedia opens leg B's session (its origin comes with the offer).
+func (c *b2bCall) openCalleeMedia() error {
+	var err error
+	if c.media.bSess, err = c.s.b2b.Media.NewSession(); err != nil {
 		return err
 	}
-	m.aIP = c.s.mediaIPFor(c.src.Addr())
-	sid := uint64(time.Now().UnixNano() & 0x7fffffffffff)
-	m.sid = sid
-	m.aOrigin = sdp.NewOriginTracker(originFor(m.aIP, sid))
-	for _, sess := range []*media.Session{m.aSess, m.bSess} {
-		sess.OnTimeout(func() { c.hangupMedia() }) // runs on the engine's goroutine: must not block
-	}
+	c.media.bSess.OnTimeout(c.hangupMedia)
 	return nil
 }
 
