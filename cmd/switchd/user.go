@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"regexp"
 
 	"github.com/spf13/cobra"
 
@@ -11,8 +10,6 @@ import (
 	"github.com/switchd/switchd/internal/store"
 	"github.com/switchd/switchd/web"
 )
-
-var userName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
 // API users are named tokens with a role (agent, supervisor, admin), kept
 // in the database as hashes; the secret is shown once, when it is made.
@@ -28,8 +25,8 @@ func newUserCmd(g *globalFlags) *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if !userName.MatchString(name) {
-				return fmt.Errorf("user name %q: use a-z, 0-9, '.', '_', '-' (at most 64)", name)
+			if err := store.ValidName(name); err != nil {
+				return fmt.Errorf("user name %w", err)
 			}
 			if err := web.ValidRole(role); err != nil {
 				return err

@@ -35,14 +35,23 @@ type AgentQueue struct {
 var ErrInvalidAgent = errors.New("store: invalid agent")
 
 var (
-	agentIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-	skillRE   = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+	nameRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	skillRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
 )
+
+// ValidName checks the name of an agent or API user: a-z, 0-9, '.', '_',
+// '-', starting with a letter or digit, at most 64.
+func ValidName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("%q: use a-z, 0-9, '.', '_', '-' (at most 64, starting with a letter or digit)", name)
+	}
+	return nil
+}
 
 // ValidateAgent checks a profile before it is stored.
 func ValidateAgent(a Agent) error {
-	if !agentIDRE.MatchString(a.ID) {
-		return fmt.Errorf("%w: id %q: use a-z, 0-9, '.', '_', '-'", ErrInvalidAgent, a.ID)
+	if err := ValidName(a.ID); err != nil {
+		return fmt.Errorf("%w: id %w", ErrInvalidAgent, err)
 	}
 	for _, d := range a.Devices {
 		if err := ValidNumber(d); err != nil {
