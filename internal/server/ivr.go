@@ -87,6 +87,7 @@ func flowChecker(cfg *Config, qc acd.Config) ivr.Checker {
 // flowApp runs an IVR flow as a call switchd answers (a DID's `ivr:`).
 type flowApp struct {
 	flow string
+	set  *ivr.Set // the flows' version when the call came in
 	s    *Server
 }
 
@@ -98,10 +99,7 @@ func (a flowApp) Name() string { return "ivr " + a.flow }
 // Run implements sip.Application: the flow runs on the version of the
 // flows current when the call came in, until its outcome.
 func (a flowApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
-	if a.s.flows == nil {
-		return sip.AppResult{Cause: call.CauseUnavailable}
-	}
-	set := a.s.flows.Current()
+	set := a.set
 	log := a.s.log.With("call_id", string(leg.CallID()), "flow", a.flow)
 	out := set.Run(ctx, a.flow, ivrSession{leg}, a.s.ivrEnv(log))
 	log.Info("ivr_ended", "outcome", out.Kind.String(), "node", out.Node, "target", out.Target, "error", errString(out.Err))

@@ -28,19 +28,18 @@ type router struct {
 	// inbound digest credentials of trunks, by user, for our realm
 	creds map[string]sip.Credentials
 	// services by number
-	services map[string]sip.Application
+	services map[string]serviceApp
 	// flow returns the application running IVR flow name, if it exists.
 	flow func(name string) (sip.Application, bool)
 }
 
 var _ sip.Router = (*router)(nil)
 
-func newRouter(t *routing.Table, ext extensionRouter, realm string, services []ServiceConfig, mohDir string,
-	runFlow func(ctx context.Context, flow string, leg *sip.AppLeg) sip.AppResult) *router {
+func newRouter(t *routing.Table, ext extensionRouter, realm string, services []ServiceConfig, mohDir string) *router {
 	r := &router{table: t, trunks: map[*routing.Trunk]*sip.Trunk{},
-		ext: ext, creds: map[string]sip.Credentials{}, services: map[string]sip.Application{}}
+		ext: ext, creds: map[string]sip.Credentials{}, services: map[string]serviceApp{}}
 	for _, svc := range services {
-		r.services[svc.Number] = serviceApp{svc: svc, moh: mohDir, runFlow: runFlow}
+		r.services[svc.Number] = serviceApp{svc: svc, moh: mohDir}
 	}
 	for _, rt := range t.Trunks() {
 		st := &sip.Trunk{
@@ -158,9 +157,17 @@ func (r *router) Outbound(ctx context.Context, ext call.Party, dialled string) (
 }
 
 // Application implements sip.Router: service numbers.
+// A service that runs a flow binds the flows' current version now, when
+// the call comes in, so that a reload never changes a call mid-way.
 func (r *router) Application(_ context.Context, _ call.Party, dialled string) (sip.Application, bool) {
 	app, ok := r.services[dialled]
-	return app, ok
+	if !ok {
+		return nil, false
+	}
+	if app.svc.Then == "flow" && r.flow != nil {
+		app.next, _ = r.flow(app.svc.Flow)
+	}
+	return app, true
 }
 
 // trunkCredentials answers digest lookups for trunks' inbound users before

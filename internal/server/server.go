@@ -105,18 +105,16 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	if s.flows, err = loadFlows(cfg, flowChecker(cfg, qc), log.With("component", "ivr")); err != nil {
 		return nil, err
 	}
-	s.router = newRouter(routes, s.creds, cfg.SIP.Realm, cfg.Services, cfg.Prompts.MOHDir,
-		func(ctx context.Context, flow string, leg *sip.AppLeg) sip.AppResult {
-			return flowApp{flow: flow, s: s}.Run(ctx, leg)
-		})
+	s.router = newRouter(routes, s.creds, cfg.SIP.Realm, cfg.Services, cfg.Prompts.MOHDir)
 	s.router.flow = func(name string) (sip.Application, bool) {
 		if s.flows == nil {
 			return nil, false
 		}
-		if _, ok := s.flows.Current().Flow(name); !ok {
+		set := s.flows.Current()
+		if _, ok := set.Flow(name); !ok {
 			return nil, false
 		}
-		return flowApp{flow: name, s: s}, true
+		return flowApp{flow: name, set: set, s: s}, true
 	}
 	creds := trunkCredentials{trunks: s.router.creds, next: s.creds}
 	auth, err := sip.NewAuthenticator(cfg.SIP, creds, guard, s.now, sipLog)

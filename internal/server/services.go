@@ -188,9 +188,11 @@ func (it PromptItemConfig) item() prompt.Item {
 
 // serviceApp runs a service number.
 type serviceApp struct {
-	svc     ServiceConfig
-	moh     string
-	runFlow func(ctx context.Context, flow string, leg *sip.AppLeg) sip.AppResult
+	svc ServiceConfig
+	moh string
+	// next is the flow a then: flow service runs, bound at call entry;
+	// nil when the flow does not exist (any more).
+	next sip.Application
 }
 
 var _ sip.Application = serviceApp{}
@@ -218,10 +220,10 @@ func (a serviceApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 	case "transfer":
 		return sip.AppResult{Bridge: a.svc.Transfer}
 	case "flow":
-		if a.runFlow == nil {
+		if a.next == nil {
 			return sip.AppResult{Cause: call.CauseUnavailable}
 		}
-		return a.runFlow(ctx, a.svc.Flow, leg)
+		return a.next.Run(ctx, leg)
 	case "wait":
 		<-ctx.Done()
 	case "moh":
