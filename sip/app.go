@@ -56,14 +56,15 @@ type PromptConfig struct {
 // on hold and tones to it and read the digits its party presses (RFC 4733,
 // in-band or SIP INFO: one event per key press, also published on the bus).
 type AppLeg struct {
-	c      *b2bCall
-	ctx    context.Context
-	cancel context.CancelFunc
-	cause  atomic.Uint32
-	player *prompt.Player
-	ep     *media.Endpoint
-	tap    *tap.Point
-	cfg    PromptConfig
+	c       *b2bCall
+	dialled string
+	ctx     context.Context
+	cancel  context.CancelFunc
+	cause   atomic.Uint32
+	player  *prompt.Player
+	ep      *media.Endpoint
+	tap     *tap.Point
+	cfg     PromptConfig
 
 	digits    chan dtmf.Event
 	merger    *dtmf.Merger
@@ -79,7 +80,7 @@ var (
 func newAppLeg(c *b2bCall, cfg PromptConfig) *AppLeg {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &AppLeg{
-		c: c, ctx: ctx, cancel: cancel, cfg: cfg, tap: tap.NewPoint(),
+		c: c, dialled: c.callee.Number, ctx: ctx, cancel: cancel, cfg: cfg, tap: tap.NewPoint(),
 		player: prompt.NewPlayer(prompt.Config{Region: cfg.Region, Speaker: cfg.Speaker, ClipCache: cfg.Clips, Logger: c.log}),
 		digits: make(chan dtmf.Event, 64),
 		merger: dtmf.NewMerger(),
@@ -117,7 +118,7 @@ func (l *AppLeg) CallID() call.ID { return l.c.id }
 func (l *AppLeg) Caller() call.Party { return l.c.caller }
 
 // Dialled is the number the caller dialled.
-func (l *AppLeg) Dialled() string { return l.c.callee.Number }
+func (l *AppLeg) Dialled() string { return l.dialled }
 
 // Tap is the leg's decoded audio, both directions, for recorders, ASR and tests.
 func (l *AppLeg) Tap() *tap.Point { return l.tap }

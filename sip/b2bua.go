@@ -161,7 +161,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	bc := &b2bCall{
 		s: s, id: call.NewID(s.now()), a: a, caller: plan.caller, callee: plan.callee, bindings: plan.bindings,
 		direction: plan.direction, out: plan.outbound, inTrunk: plan.trunk, did: plan.did, route: plan.route, app: plan.app,
-		src: src, inbox: a.inbox, end: make(chan call.Cause, 1),
+		src: src, inbox: a.inbox, end: make(chan call.Cause, 1), connects: make(chan *connectReq),
 	}
 	if plan.trunk != nil {
 		bc.trunkName = plan.trunk.Name
@@ -210,6 +210,13 @@ type b2bCall struct {
 	timers   [3]sessionTimer // by legSide
 
 	timerHeaders []gosip.Header // Session-Expires/Require for our 2xx to the caller
+
+	// An app call connected by AppLeg.Connect (app_connect.go).
+	connects    chan *connectReq
+	ended       chan<- CallEnd // told how the connected call ended
+	connectedAt time.Time
+	holdSince   time.Time // either party holds since (zero: nobody)
+	holdTotal   time.Duration
 }
 
 // hangup asks the call goroutine to end the call (safe from any goroutine).

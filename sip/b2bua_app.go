@@ -80,7 +80,7 @@ func (c *b2bCall) runApp() (call.Cause, call.Side) {
 	if target != "" {
 		return c.bridge(leg, target)
 	}
-	return cause, side
+	return cause, side // CauseUnknown: connected by Connect
 }
 
 // endpointConfig terminates leg A's media for an application.
@@ -107,10 +107,16 @@ func endpointFor(codecs []media.Codec) media.EndpointConfig {
 
 // appLoop serves the caller's in-dialog requests while the application
 // runs. It returns why the call ended, or the extension to bridge to.
+//
+// It also rings the devices of the application's Connects (app_connect.go)
+// and returns CauseUnknown with no target when one connected the caller.
 func (c *b2bCall) appLoop(leg *AppLeg, done <-chan AppResult) (call.Cause, call.Side, string) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	rg := newRinging()
+	defer c.stopRinging(rg, ErrCallerGone)
 	finish := func(cause call.Cause) {
+		c.stopRinging(rg, ErrCallerGone)
 		leg.end(cause)
 		select {
 		case <-done:
@@ -121,6 +127,7 @@ func (c *b2bCall) appLoop(leg *AppLeg, done <-chan AppResult) (call.Cause, call.
 	for {
 		select {
 		case res := <-done:
+			c.stopRinging(rg, ErrCallerGone)
 			if res.Bridge != "" && leg.ctx.Err() == nil {
 				return call.CauseUnknown, call.SideUnknown, res.Bridge
 			}
@@ -141,6 +148,14 @@ func (c *b2bCall) appLoop(leg *AppLeg, done <-chan AppResult) (call.Cause, call.
 			finish(cause)
 			c.a.bye()
 			return cause, call.SideSwitch, ""
+		case req := <-c.connects:
+			c.startConnect(rg, req)
+		case req := <-rg.withdrawn:
+			c.finishConnect(rg, req, &ConnectError{Cause: call.CauseOriginatorCancel, Err: req.ctx.Err()})
+		case ev := <-rg.events:
+			if c.connectEvent(rg, leg, ev) {
+				return call.CauseUnknown, call.SideUnknown, ""
+			}
 		case r := <-c.inbox:
 			if r.tx == nil {
 				if len(r.req.Body()) > 0 {
@@ -148,6 +163,11 @@ func (c *b2bCall) appLoop(leg *AppLeg, done <-chan AppResult) (call.Cause, call.
 						c.log.Warn("ack_answer_unusable", "error", err)
 					}
 				}
+				continue
+			}
+			if r.from == sideCallee {
+				// A device that answered a Connect and was let go.
+				r.tx.Respond(gosip.NewResponseFromRequest(r.req, 481, "Call/Transaction Does Not Exist", nil))
 				continue
 			}
 			switch r.req.Method {

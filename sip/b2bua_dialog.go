@@ -183,6 +183,7 @@ func (c *b2bCall) reinvite(r dialogRequest) {
 	case !c.held[from] && wasHeld:
 		c.publish(call.EventCallResumed, func(e *call.Event) { e.Data = map[string]string{"by": from.String()} })
 	}
+	c.holdChanged(c.s.now())
 	c.applyHold()
 }
 
@@ -410,6 +411,7 @@ func (c *b2bCall) teardown(cause call.Cause, side call.Side, start time.Time) {
 	if c.media.bSess != nil {
 		bStats = c.media.bSess.Stats()
 	}
+	c.reportEnd(cause, side)
 	c.stopHoldMusic(false)
 	c.closeMedia()
 	c.a.close()

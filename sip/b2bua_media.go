@@ -235,7 +235,14 @@ func mayBeSilent(s *sdp.Session, m *sdp.Media) bool { return s.EffectiveDirectio
 // codec the callee chose so the relay needs no transcoding.
 func (c *b2bCall) callerAnswer(aOffer *sdp.Session) ([]byte, error) {
 	m := &c.media
-	pref := preferFirst(m.bCodecs)
+	// The callee's codec, so the relay need not transcode; with no callee
+	// (switchd answers itself) the caller's preference (RFC 3264 §6.1: the
+	// offer lists formats in order of preference).
+	chosen := m.bCodecs
+	if len(chosen) == 0 {
+		chosen = mediaCodecs(aOffer.Audio().Codecs())
+	}
+	pref := preferFirst(chosen)
 	ans, err := sdp.Answer(aOffer, sdp.Local{Addr: m.aIP, Port: int(m.aSess.LocalAddr().Port()), Codecs: pref,
 		TelephoneEvent: sdp.TelephoneEvent.PayloadType, Ptime: 20 * time.Millisecond})
 	if err != nil {
