@@ -128,6 +128,8 @@ type Deps struct {
 	Trunks Trunks
 	// Voicemails answers GET /api/v1/voicemails; nil answers 503.
 	Voicemails Voicemails
+	// ACD answers /api/v1/queues… and /api/v1/agents…; nil answers 503.
+	ACD ACD
 }
 
 // NewHandler builds the HTTP handler.
@@ -164,6 +166,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	mux.Handle("GET /api/v1/cdrs", supervisor(a.listCDRs))
 	mux.Handle("GET /api/v1/trunks", supervisor(a.trunks))
 	mux.Handle("GET /api/v1/voicemails", supervisor(a.voicemails))
+	a.acdRoutes(mux)
 	mux.Handle("/api/", a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API endpoint %s %s", r.Method, r.URL.Path))
 	})))

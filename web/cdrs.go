@@ -3,10 +3,8 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -84,24 +82,8 @@ func (a *api) listCDRs(w http.ResponseWriter, r *http.Request) {
 }
 
 func parseCDRQuery(v url.Values, now time.Time) (CDRQuery, error) {
-	q := CDRQuery{Caller: v.Get("caller"), Callee: v.Get("callee"), Limit: DefaultCDRLimit}
+	q := CDRQuery{Caller: v.Get("caller"), Callee: v.Get("callee")}
 	var err error
-	if s := v.Get("since"); s != "" {
-		if q.Since, err = ParseTime(s, now); err != nil {
-			return q, fmt.Errorf("%w: since: %w", ErrInvalid, err)
-		}
-	}
-	if s := v.Get("until"); s != "" {
-		if q.Until, err = ParseTime(s, now); err != nil {
-			return q, fmt.Errorf("%w: until: %w", ErrInvalid, err)
-		}
-	}
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxCDRLimit {
-			return q, fmt.Errorf("%w: limit: %q is not a number from 1 to %d", ErrInvalid, s, MaxCDRLimit)
-		}
-		q.Limit = n
-	}
-	return q, nil
+	q.Since, q.Until, q.Limit, err = parseWindow(v, now, DefaultCDRLimit, MaxCDRLimit)
+	return q, err
 }

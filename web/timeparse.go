@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -45,4 +46,28 @@ func parseAgo(s string) (time.Duration, error) {
 		return 0, errors.New("negative duration")
 	}
 	return d, nil
+}
+
+// parseWindow reads the since, until and limit parameters of a listing:
+// times as ParseTime takes them, limit 1..maxLimit (def when absent).
+func parseWindow(v url.Values, now time.Time, def, maxLimit int) (since, until time.Time, limit int, err error) {
+	limit = def
+	if s := v.Get("since"); s != "" {
+		if since, err = ParseTime(s, now); err != nil {
+			return since, until, limit, fmt.Errorf("%w: since: %w", ErrInvalid, err)
+		}
+	}
+	if s := v.Get("until"); s != "" {
+		if until, err = ParseTime(s, now); err != nil {
+			return since, until, limit, fmt.Errorf("%w: until: %w", ErrInvalid, err)
+		}
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxLimit {
+			return since, until, limit, fmt.Errorf("%w: limit: %q is not a number from 1 to %d", ErrInvalid, s, maxLimit)
+		}
+		limit = n
+	}
+	return since, until, limit, nil
 }

@@ -15,9 +15,11 @@ import (
 	"github.com/switchd/switchd/internal/store"
 )
 
-// Agent profiles live in the database: these commands work on it directly.
+// Agent profiles live in the database: these commands work on it directly,
+// then ask a running switch to reload the profile. Live state (login,
+// status) goes through the API: agent_live.go.
 func newAgentCmd(g *globalFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "agent", Short: "Manage ACD agents: devices, skills, capacity, queues"}
+	cmd := &cobra.Command{Use: "agent", Short: "Manage ACD agents: devices, skills, capacity, queues; live state"}
 	var p agentFlags
 	add := &cobra.Command{
 		Use:   "add ID --device EXT [--name N] [--skill S=P]... [--capacity voice=1,chat=3] [--queue Q[:penalty[:priority]]]... [--wrap-up 30s]",
@@ -30,9 +32,13 @@ func newAgentCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withAccounts(cmd, g, func(_ *accounts.Service, st *store.Store) error {
+			if err := withAccounts(cmd, g, func(_ *accounts.Service, st *store.Store) error {
 				return st.PutAgent(withContext(cmd), a)
-			})
+			}); err != nil {
+				return err
+			}
+			syncAgentProfile(cmd, g, a.ID)
+			return nil
 		},
 	}
 	p.register(add)
@@ -45,14 +51,18 @@ func newAgentCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withAccounts(cmd, g, func(_ *accounts.Service, st *store.Store) error {
+			if err := withAccounts(cmd, g, func(_ *accounts.Service, st *store.Store) error {
 				a, err := st.Agent(withContext(cmd), args[0])
 				if err != nil {
 					return err
 				}
 				a.Skills = sk
 				return st.PutAgent(withContext(cmd), a)
-			})
+			}); err != nil {
+				return err
+			}
+			syncAgentProfile(cmd, g, args[0])
+			return nil
 		},
 	}
 	list := &cobra.Command{
@@ -87,12 +97,17 @@ func newAgentCmd(g *globalFlags) *cobra.Command {
 		Short: "Delete an agent",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withAccounts(cmd, g, func(_ *accounts.Service, st *store.Store) error {
+			if err := withAccounts(cmd, g, func(_ *accounts.Service, st *store.Store) error {
 				return st.RemoveAgent(withContext(cmd), args[0])
-			})
+			}); err != nil {
+				return err
+			}
+			syncAgentProfile(cmd, g, args[0])
+			return nil
 		},
 	}
 	cmd.AddCommand(add, skills, list, remove)
+	cmd.AddCommand(newAgentLiveCmds(g)...)
 	return cmd
 }
 

@@ -51,6 +51,7 @@ func newRootCmd() *cobra.Command {
 		newVoicemailCmd(g),
 		newUserCmd(g),
 		newAgentCmd(g),
+		newQueueCmd(g),
 		newVersionCmd(),
 	)
 	return root
