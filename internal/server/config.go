@@ -71,7 +71,7 @@ func DefaultConfig() Config {
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Prompts: DefaultPromptsConfig(),
 		IVR:     DefaultIVRConfig(),
-		ACD:     ACDConfig{Dir: "configs/queues"},
+		ACD:     DefaultACDConfig(),
 	}
 }
 
@@ -102,6 +102,7 @@ func (c *Config) Validate() []config.Problem {
 	ps.Merge("http", c.HTTP.Validate())
 	ps.Merge("prompts", c.Prompts.Validate())
 	ps.Merge("ivr", c.IVR.Validate())
+	ps.Merge("acd", c.ACD.Validate())
 	ps.Merge("", validateServices(c.Services))
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

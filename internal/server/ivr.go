@@ -111,8 +111,12 @@ func (a flowApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 		log.Warn("ivr_external_transfer_unsupported", "number", out.Target)
 		return sip.AppResult{Cause: call.CauseUnavailable}
 	case ivr.OutcomeEnqueue:
-		log.Warn("ivr_queue_unavailable", "queue", out.Queue)
-		return sip.AppResult{Cause: call.CauseUnavailable}
+		if a.s.acd == nil {
+			log.Warn("ivr_queue_unavailable", "queue", out.Queue)
+			return sip.AppResult{Cause: call.CauseUnavailable}
+		}
+		return a.s.acd.wait(ctx, leg, acd.Contact{ID: leg.CallID(), Medium: call.MediumVoice, Caller: leg.Caller(),
+			Queue: out.Queue, Skills: acd.SkillsFromNames(out.Skills), Priority: out.Priority, Attributes: out.Vars})
 	default:
 		return sip.AppResult{Cause: out.Cause}
 	}
@@ -234,14 +238,6 @@ func (v voicemailAPI) Voicemails(ctx context.Context, box string) ([]web.Voicema
 			DurationMS: m.Duration.Milliseconds(), At: m.At}
 	}
 	return out, nil
-}
-
-// ACDConfig is the `acd:` section.
-type ACDConfig struct {
-	// Dir holds the queues: every *.yaml file's `queues:` list (schema in
-	// acd/config.go). A missing folder means no queues. Default
-	// "configs/queues".
-	Dir string `yaml:"dir"`
 }
 
 // loadQueues reads the queue files once for start-up and `switchd

@@ -31,6 +31,11 @@ type router struct {
 	services map[string]serviceApp
 	// flow returns the application running IVR flow name, if it exists.
 	flow func(name string) (sip.Application, bool)
+	// queue returns the application putting a call in queue name, if it
+	// exists.
+	queue func(name string) (sip.Application, bool)
+	// codes are the agents' feature codes (*50 login, ...).
+	codes map[string]sip.Application
 }
 
 var _ sip.Router = (*router)(nil)
@@ -91,14 +96,18 @@ func (r *router) Inbound(_ context.Context, t *sip.Trunk, calledRURI, calledTo s
 		out.Extension = d.Target
 		out.Route = fmt.Sprintf("did %s -> extension %s", in.Pattern, d.Target)
 	case routing.DestIVR, routing.DestQueue:
-		if d.Kind == routing.DestIVR && r.flow != nil {
-			if app, ok := r.flow(d.Target); ok {
+		find := r.flow
+		if d.Kind == routing.DestQueue {
+			find = r.queue
+		}
+		if find != nil {
+			if app, ok := find(d.Target); ok {
 				out.App = app
-				out.Route = fmt.Sprintf("did %s -> ivr %s", in.Pattern, d.Target)
+				out.Route = fmt.Sprintf("did %s -> %s %s", in.Pattern, d.Kind, d.Target)
 				return out, nil
 			}
 		}
-		// Until the ACD takes calls (or while the flow is missing), the DID rings its interim extension.
+		// While the flow or queue is missing, the DID rings its interim extension.
 		if d.InterimExtension != "" {
 			out.Extension = d.InterimExtension
 			out.Route = fmt.Sprintf("did %s -> %s %s (interim extension %s)", in.Pattern, d.Kind, d.Target, d.InterimExtension)
@@ -160,6 +169,9 @@ func (r *router) Outbound(ctx context.Context, ext call.Party, dialled string) (
 // A service that runs a flow binds the flows' current version now, when
 // the call comes in, so that a reload never changes a call mid-way.
 func (r *router) Application(_ context.Context, _ call.Party, dialled string) (sip.Application, bool) {
+	if app, ok := r.codes[dialled]; ok {
+		return app, true
+	}
 	app, ok := r.services[dialled]
 	if !ok {
 		return nil, false

@@ -55,6 +55,8 @@ type Server struct {
 	flows     *ivr.Library
 	ivrHTTP   *http.Client        // http nodes of every flow run (shares connections)
 	trunkRegs *sip.TrunkRegistrar // nil without trunks
+	acd       *acdService
+	acdStore  *acdPersister
 }
 
 // Option adjusts New.
@@ -134,6 +136,19 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	if s.cdrs, err = cdr.New(s.bus, s.store, cdr.WithLogger(log.With("component", "cdr"))); err != nil {
 		return nil, err
 	}
+	if s.acdStore, err = newACDPersister(s.store, s.bus, log.With("component", "acd_store")); err != nil {
+		return nil, err
+	}
+	if s.acd, err = newACD(s, qc); err != nil {
+		return nil, err
+	}
+	s.router.queue = func(name string) (sip.Application, bool) {
+		if _, ok := s.acd.queueConfig(name); !ok {
+			return nil, false
+		}
+		return queueApp{a: s.acd, queue: name}, true
+	}
+	s.router.codes = s.acd.featureCodes(cfg.ACD.FeatureCodes)
 	advertise, _ := netip.ParseAddr(cfg.Media.AdvertiseAddress)
 	b2b := &sip.B2BUA{
 		Media: s.media, Events: s.bus, Directory: s.creds,
@@ -170,7 +185,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	s.http = &http.Server{
 		Handler: web.NewHandler(cfg.HTTP, web.Deps{
 			Tokens: tokenChecker{s.store}, Live: live{s.sip, s.now}, Extensions: extensionAdmin{s},
-			Events: s.bus, CDRs: cdrAPI{s.store}, Trunks: trunkStatus{s}, Voicemails: voicemailAPI{s.store},
+			Events: s.bus, CDRs: cdrAPI{s.store}, Trunks: trunkStatus{s}, Voicemails: voicemailAPI{s.store}, ACD: s.acd,
 			Gatherer: s.metrics, Logger: log.With("component", "http"),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -194,7 +209,7 @@ func (s *Server) Run(ctx context.Context) error {
 	sipCtx, stopSIP := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSIP()
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	wg.Add(4)
 	go func() {
 		defer wg.Done()
@@ -241,6 +256,23 @@ func (s *Server) Run(ctx context.Context) error {
 	// The recorder outlives ctx: calls drained or cut off after ctx ends
 	// still publish call_ended; closeAll stops it once SIP has returned.
 	go s.cdrs.Run(context.WithoutCancel(ctx))
+	// The ACD outlives ctx like SIP: callers keep waiting and agents keep
+	// answering during the drain. Its events are stored until the end.
+	acdCtx, stopACD := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopACD()
+	storeCtx, stopStore := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopStore()
+	var acdWG, storeWG sync.WaitGroup
+	storeWG.Go(func() {
+		if err := s.acdStore.Run(storeCtx); err != nil {
+			s.log.Error("acd_store_failed", "error", err)
+		}
+	})
+	if err := s.acd.start(acdCtx, &acdWG); err != nil {
+		s.log.Error("acd_start_failed", "error", err)
+		errc <- err
+		cancel()
+	}
 	s.log.Info("switchd_started", "version", Version, "http", s.HTTPAddr(), "database", s.store.Path(),
 		"registrations", s.sip.Registrar().Table().Len())
 
@@ -254,6 +286,11 @@ func (s *Server) Run(ctx context.Context) error {
 	stopRegs()
 	<-regsDone
 	stopSIP()
+	s.acd.calls.Wait() // connected queue calls have reported their end
+	stopACD()
+	acdWG.Wait()
+	stopStore()
+	storeWG.Wait()
 	shutdownCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer done()
 	_ = s.http.Shutdown(shutdownCtx)
@@ -336,18 +373,29 @@ func (s *Server) promptConfig() (sip.PromptConfig, error) {
 		MOHDir: pc.MOHDir, HoldMusic: pc.HoldMusic}, nil
 }
 
-// Reload re-reads what can change without a restart (SIGHUP): the IVR
-// flows. An invalid edit keeps the flows running and returns its problems.
+// Reload re-reads what can change without a restart (SIGHUP): the ACD
+// queues (contacts waiting get the new rules) and the IVR flows (calls in
+// progress keep their version). An invalid edit keeps what runs and
+// returns its problems.
 func (s *Server) Reload() error {
+	var errs []error
+	qc, problems := loadQueues(s.cfg)
+	if cerr := (&config.Error{Problems: problems}); cerr.HasErrors() {
+		errs = append(errs, fmt.Errorf("acd queues (the running queues are kept):\n%w", cerr))
+	} else if err := s.acd.reload(context.Background(), qc); err != nil {
+		errs = append(errs, err)
+	} else {
+		s.log.Info("acd_queues_reloaded", "queues", len(qc.Queues))
+	}
 	if s.flows == nil {
-		return fmt.Errorf("ivr: no flows directory %s at start-up: restart to load flows", s.cfg.IVR.Dir)
+		errs = append(errs, fmt.Errorf("ivr: no flows directory %s at start-up: restart to load flows", s.cfg.IVR.Dir))
+		return errors.Join(errs...)
 	}
 	problems, err := s.flows.Reload()
 	if err != nil {
-		return err
+		errs = append(errs, err)
+	} else if cerr := (&config.Error{Problems: problems}); cerr.HasErrors() {
+		errs = append(errs, cerr)
 	}
-	if cerr := (&config.Error{Problems: problems}); cerr.HasErrors() {
-		return cerr
-	}
-	return nil
+	return errors.Join(errs...)
 }
