@@ -31,6 +31,7 @@ type testServer struct {
 	cancel  context.CancelFunc
 	done    chan error
 	stopped bool
+	srv     *server.Server
 }
 
 // serverOpts adjust the configuration before the server starts.
@@ -68,7 +69,7 @@ func startServer(t *testing.T, cfg *server.Config) *testServer {
 		cancel()
 		t.Fatalf("server.New: %v", err)
 	}
-	ts := &testServer{t: t, logs: logs, cancel: cancel, done: make(chan error, 1)}
+	ts := &testServer{t: t, logs: logs, cancel: cancel, done: make(chan error, 1), srv: srv}
 	go func() { ts.done <- srv.Run(ctx) }()
 	t.Cleanup(func() {
 		ts.stop()

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -270,4 +271,92 @@ func sippRunCaller(t *testing.T, ts *testServer, ext, number string) *sipptest.R
 		"-mi", "127.0.0.1", "-mp", strconv.Itoa(sipptest.FreeMediaPort(t, "127.0.0.1")))
 	opts.Users[0].Name = ext
 	return sipptest.Run(t, opts)
+}
+
+// TestQueueSupervisorAndReload: the operations on a running switch. A
+// caller waits in sales, where no agent is; a supervisor raises its
+// priority and moves it to support through the API, where agent a1 takes
+// it. A second caller waits in sales; the queue file is edited (sales now
+// overflows to support after 2 s) and reloaded while it waits: the new
+// rule applies to it. Meanwhile a1's own call to another extension makes
+// it busy for the queues until that call ends.
+func TestQueueSupervisorAndReload(t *testing.T) {
+	t.Parallel()
+	agents := []store.Agent{quAgent("a1", "2001", store.AgentQueue{Queue: "support"})}
+	ts, _, cfg := quServer(t, quQueues(`
+  - name: sales
+  - name: support
+    offer_timeout: 10s
+`), agents)
+	ts.addExtension("2009", quAgentPW)
+	ts.quStartPhone(t, quAgentScen, "2001", 2, 800*time.Millisecond)
+	other := ts.quStartPhone(t, quAgentScen, "2009", 1, 6*time.Second)
+	ts.quSetState(t, "a1", "available", "")
+
+	c1 := ts.quCall(t, "013900000001", didQueue)
+	ts.quWaiting(t, "sales", 1, 5*time.Second)
+	id := ts.quWaitEvents(t, "queue=sales", "queue_joined", 1, 5*time.Second)[0].CallID
+	if code := ts.api("POST", "/api/v1/queues/contacts/"+id+"/priority", map[string]int{"priority": 70}, nil); code/100 != 2 {
+		t.Fatalf("priority: %d", code)
+	}
+	if code := ts.api("POST", "/api/v1/queues/contacts/"+id+"/move", map[string]string{"queue": "support"}, nil); code/100 != 2 {
+		t.Fatalf("move: %d", code)
+	}
+	c1.waitEchoes(t, 10, 15*time.Second)
+	requireSuccess(t, c1.proc.Wait(), 1)
+	trace := ts.quEvents(t, "call_id="+id)
+	var kinds []string
+	for _, e := range trace {
+		kinds = append(kinds, e.Type)
+	}
+	for _, want := range []string{"queue_joined", "queue_priority", "queue_moved", "queue_offered", "queue_answered", "queue_completed"} {
+		if !slices.Contains(kinds, want) {
+			t.Fatalf("trace of the moved call %v lacks %s", kinds, want)
+		}
+	}
+
+	// a1 calls 2009 itself: busy for the queues while it talks.
+	ts.quWaitEvents(t, "agent=a1", "queue_completed", 1, 5*time.Second)
+	own := make(chan *sipptest.Result, 1)
+	go func() { own <- sippRunCaller(t, ts, "2001", "2009") }()
+	deadline := time.Now().Add(5 * time.Second)
+	for ts.quAgentState(t, "a1").State != "busy" {
+		if time.Now().After(deadline) {
+			t.Fatalf("a1 on its own call: state %+v, want busy", ts.quAgentState(t, "a1"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c2 := ts.quCall(t, "013900000002", didQueue)
+	ts.quWaiting(t, "sales", 1, 5*time.Second)
+	queuesFile := filepath.Join(cfg.ACD.Dir, "queues.yaml")
+	if err := os.WriteFile(queuesFile, []byte(quQueues(`
+  - name: sales
+    max_wait: 2s
+    overflow: {kind: queue, name: support}
+  - name: support
+    offer_timeout: 10s
+`)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.srv.Reload(); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	over := ts.quWaitEvents(t, "queue=sales", "queue_overflowed", 1, 10*time.Second)
+	if !strings.Contains(over[0].Data["reason"], "max_wait") || over[0].Data["target"] != "support" {
+		t.Fatalf("after the reload: %v, want max_wait overflow to support", over[0].Data)
+	}
+	// Still on its own call: a1 is busy and was not offered the caller.
+	if st := ts.quAgentState(t, "a1"); st.State != "busy" {
+		t.Fatalf("a1 during its own call: %+v, want busy", st)
+	}
+	for _, e := range ts.quEvents(t, "agent=a1") {
+		if e.Type == "queue_offered" && e.CallID != id {
+			t.Fatalf("a1 was offered the second caller during its own call: %+v", e)
+		}
+	}
+	requireSuccess(t, <-own, 1)
+	requireSuccess(t, other.Wait(), 1)
+	// Once the own call ended, a1 takes the overflowed caller.
+	c2.waitEchoes(t, 10, 15*time.Second)
+	requireSuccess(t, c2.proc.Wait(), 1)
 }
