@@ -103,6 +103,12 @@ func (c *Config) Validate() []config.Problem {
 	ps.Merge("prompts", c.Prompts.Validate())
 	ps.Merge("ivr", c.IVR.Validate())
 	ps.Merge("acd", c.ACD.Validate())
+	fc := c.ACD.FeatureCodes
+	for i, svc := range c.Services {
+		if svc.Number != "" && (svc.Number == fc.Login || svc.Number == fc.Logout || svc.Number == fc.NotReady) {
+			ps.Add(fmt.Sprintf("services[%d].number", i), "%q is an agent feature code (acd.feature_codes)", svc.Number)
+		}
+	}
 	ps.Merge("", validateServices(c.Services))
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

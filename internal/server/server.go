@@ -286,7 +286,11 @@ func (s *Server) Run(ctx context.Context) error {
 	stopRegs()
 	<-regsDone
 	stopSIP()
-	s.acd.calls.Wait() // connected queue calls have reported their end
+	// Connected queue calls report their end (the drain tore them down);
+	// bounded, so that a call stuck in teardown cannot hold the stop.
+	if !waitTimeout(&s.acd.calls, 5*time.Second) {
+		s.log.Warn("acd_calls_not_ended")
+	}
 	stopACD()
 	acdWG.Wait()
 	stopStore()
@@ -398,4 +402,16 @@ func (s *Server) Reload() error {
 		errs = append(errs, cerr)
 	}
 	return errors.Join(errs...)
+}
+
+// waitTimeout waits for wg at most d; it reports whether wg finished.
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
 }
