@@ -8,6 +8,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchd/switchd/media/audio"
+	"github.com/switchd/switchd/media/tap"
 )
 
 // Relay anchors the media of a two-party call: it forwards the RTP that
@@ -53,6 +56,13 @@ type direction struct {
 	plan     *actionTable
 	buf      []byte
 
+	// Taps (SetTaps): the source leg's In and the destination leg's Out
+	// get each packet's audio, decoded only while someone listens.
+	taps   atomic.Pointer[relayTaps]
+	dec    [128]audio.Codec // speech decoders by source payload type
+	frame  audio.Frame
+	tapped atomic.Uint64
+
 	forwarded       atomic.Uint64
 	transcoded      atomic.Uint64
 	droppedNoRemote atomic.Uint64
@@ -79,7 +89,28 @@ func NewRelay(a, b *Session, cfg RelayConfig) (*Relay, error) {
 	r := &Relay{a: a, b: b}
 	r.dirs[0] = direction{src: a, dst: b, plan: ab, buf: make([]byte, readBufSize)}
 	r.dirs[1] = direction{src: b, dst: a, plan: ba, buf: make([]byte, readBufSize)}
+	for i, dc := range []DirectionConfig{cfg.AToB, cfg.BToA} {
+		for _, m := range dc.Map {
+			if c, ok := audio.CodecByName(m.From.Name); ok && !m.From.IsTelephoneEvent() {
+				r.dirs[i].dec[m.From.PayloadType] = c
+			}
+		}
+	}
 	return r, nil
+}
+
+// relayTaps are the audio taps of a relay's two legs.
+type relayTaps struct{ src, dst *tap.Point }
+
+// SetTaps makes the relay publish the decoded audio of its legs: a gets
+// what leg A's phone sends (tap.In) and what it is sent (tap.Out), b the
+// same for leg B — the audio recorders and speech recognition need from a
+// call relayed undecoded. Packets are decoded only while a tap has
+// listeners (Point.Listening), as they arrive (no jitter buffer). Either
+// may be nil; it may be called while the relay runs.
+func (r *Relay) SetTaps(a, b *tap.Point) {
+	r.dirs[0].taps.Store(&relayTaps{src: a, dst: b})
+	r.dirs[1].taps.Store(&relayTaps{src: b, dst: a})
 }
 
 // Start starts forwarding, one goroutine per direction, until Stop (or
@@ -171,6 +202,9 @@ func (d *direction) forward(pkt []byte, p *rtpInfo) {
 		d.droppedUnmapped.Add(1)
 		return
 	}
+	if t := d.taps.Load(); t != nil {
+		d.tap(t, pkt[p.payload:p.end], p.pt)
+	}
 	if act.tc != noTranscoding {
 		act.tc.apply(pkt[p.payload:p.end])
 		d.transcoded.Add(1)
@@ -187,6 +221,25 @@ func (d *direction) forward(pkt []byte, p *rtpInfo) {
 	default:
 		d.writeErrors.Add(1)
 	}
+}
+
+// tap publishes one speech packet's audio to the taps that listen.
+func (d *direction) tap(t *relayTaps, payload []byte, pt uint8) {
+	in := t.src != nil && t.src.Listening(tap.In)
+	out := t.dst != nil && t.dst.Listening(tap.Out)
+	c := d.dec[pt&0x7f]
+	if (!in && !out) || c == nil {
+		return
+	}
+	c.Decode(payload, &d.frame)
+	now := time.Now()
+	if in {
+		t.src.Publish(tap.In, &d.frame, now)
+	}
+	if out {
+		t.dst.Publish(tap.Out, &d.frame, now)
+	}
+	d.tapped.Add(1)
 }
 
 // DirectionStats counts one direction of a relay.

@@ -80,7 +80,7 @@ var (
 func newAppLeg(c *b2bCall, cfg PromptConfig) *AppLeg {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &AppLeg{
-		c: c, dialled: c.callee.Number, ctx: ctx, cancel: cancel, cfg: cfg, tap: tap.NewPoint(),
+		c: c, dialled: c.callee.Number, ctx: ctx, cancel: cancel, cfg: cfg, tap: c.media.aTap,
 		player: prompt.NewPlayer(prompt.Config{Region: cfg.Region, Speaker: cfg.Speaker, ClipCache: cfg.Clips, Logger: c.log}),
 		digits: make(chan dtmf.Event, 64),
 		merger: dtmf.NewMerger(),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchd/switchd/call"
 	"github.com/switchd/switchd/media"
+	"github.com/switchd/switchd/media/tap"
 )
 
 // CallEvents receives the call events the B2BUA publishes (the call.Bus).
@@ -166,6 +167,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	if plan.trunk != nil {
 		bc.trunkName = plan.trunk.Name
 	}
+	bc.media.aTap, bc.media.bTap = tap.NewPoint(), tap.NewPoint()
 	bc.log = s.log.With("call_id", string(bc.id))
 	if !s.calls.add(bc) {
 		a.reject(503, "Service Unavailable (shutting down)")

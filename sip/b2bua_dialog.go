@@ -13,6 +13,7 @@ import (
 	"github.com/switchd/switchd/call"
 	"github.com/switchd/switchd/media"
 	"github.com/switchd/switchd/media/sdp"
+	"github.com/switchd/switchd/media/tap"
 )
 
 // connected runs an answered call until a hangup. It returns who ended it and why.
@@ -414,6 +415,11 @@ func (c *b2bCall) teardown(cause call.Cause, side call.Side, start time.Time) {
 	c.reportEnd(cause, side)
 	c.stopHoldMusic(false)
 	c.closeMedia()
+	for _, t := range []*tap.Point{c.media.aTap, c.media.bTap} {
+		if t != nil {
+			t.Close() // ends recorders' and recognisers' subscriptions
+		}
+	}
 	c.a.close()
 	if c.b != nil {
 		c.b.close()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchd/switchd/media"
 	"github.com/switchd/switchd/media/sdp"
+	"github.com/switchd/switchd/media/tap"
 )
 
 // callMedia is the anchored media of a two-party call: one RTP session per
@@ -27,6 +28,10 @@ type callMedia struct {
 	relay            *media.Relay
 	relayCancel      context.CancelFunc
 	planKey          string // codecs the relay was planned for
+	// aTap and bTap are each leg's decoded audio (In: what its phone
+	// sends, Out: what it is sent), for recorders and speech recognition;
+	// the relay and app endpoints publish to them while someone listens.
+	aTap, bTap *tap.Point
 }
 
 // ourCodecs are the speech codecs switchd relays and converts between.
@@ -320,6 +325,7 @@ func (c *b2bCall) startRelay() error {
 	if err != nil {
 		return err
 	}
+	r.SetTaps(m.aTap, m.bTap)
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := r.Start(ctx); err != nil {
 		cancel()
