@@ -168,3 +168,71 @@ func TestLiveUserRoles(t *testing.T) {
 		t.Fatalf("removed user GET cdrs: %d, want 401", c)
 	}
 }
+
+// TestLiveAgentCommands: against a running switch, `agent add` reaches the
+// engine without a restart (sync), `agent login`/`state`/`status` change
+// and show the live state, and `queue list` shows the queue; an agent's
+// own token may change only their own state.
+func TestLiveAgentCommands(t *testing.T) {
+	dir := t.TempDir()
+	sipPort, httpPort := freeTCPPort(t), freeTCPPort(t)
+	queueDir := filepath.Join(dir, "queues")
+	if err := os.MkdirAll(queueDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(queueDir, "q.yaml"), []byte("queues:\n  - name: sales\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "switchd.yaml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("data_dir: %s\nsip:\n  listen: [udp://127.0.0.1:%d]\n  qualify_interval: 0s\nhttp:\n  listen: 127.0.0.1:%d\nivr:\n  dir: %s\nacd:\n  dir: %s\n",
+		dir, sipPort, httpPort, filepath.Join(dir, "no-flows"), queueDir)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := server.LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Media.BindAddress = "127.0.0.1"
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	mustRun := func(args ...string) string {
+		t.Helper()
+		out, err := run(t, append(args, "-c", cfgPath)...)
+		if err != nil {
+			t.Fatalf("switchd %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	mustRun("agent", "add", "ann", "--device", "2001", "--queue", "sales")
+	mustRun("agent", "login", "ann")
+	if out := mustRun("agent", "status", "ann"); !strings.Contains(out, "available") {
+		t.Fatalf("after login: %s", out)
+	}
+	mustRun("agent", "state", "ann", "not-ready", "--reason", "lunch")
+	if out := mustRun("agent", "status", "ann", "--json"); !strings.Contains(out, `"not_ready"`) || !strings.Contains(out, `"lunch"`) {
+		t.Fatalf("after not-ready: %s", out)
+	}
+	if out := mustRun("queue", "list"); !strings.Contains(out, "sales") {
+		t.Fatalf("queue list: %s", out)
+	}
+	// Ann's own token: her state only.
+	mustRun("agent", "add", "bob", "--device", "2002", "--queue", "sales")
+	tok := strings.TrimSpace(mustRun("user", "add", "ann", "--role", "agent"))
+	if _, err := run(t, "agent", "login", "bob", "-c", cfgPath, "--token", tok); err == nil {
+		t.Fatal("ann's agent token logged bob in")
+	}
+	if _, err := run(t, "agent", "state", "ann", "available", "-c", cfgPath, "--token", tok); err != nil {
+		t.Fatalf("ann's token on her own state: %v", err)
+	}
+	if out := mustRun("agent", "status", "ann"); !strings.Contains(out, "available") {
+		t.Fatalf("after her own change: %s", out)
+	}
+}
