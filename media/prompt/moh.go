@@ -1,7 +1,9 @@
 package prompt
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -54,8 +56,9 @@ type moh struct {
 // replacing whatever was playing. The folder is listed and its first
 // playable file loaded before StartMOH returns; an unreadable folder is an
 // error wrapping ErrMOH, and a Stop or Start meanwhile makes it return
-// ErrStopped. A folder without playable files is not an error: the
-// fallback of Config.MOHFallback plays (logged once) until files appear.
+// ErrStopped. A folder that does not exist or holds no playable file is
+// not an error: the fallback of Config.MOHFallback plays until files
+// appear.
 func (p *Player) StartMOH(dir string) error {
 	gen := p.bump()
 	m := &moh{
@@ -69,7 +72,8 @@ func (p *Player) StartMOH(dir string) error {
 		tone:   audio.NewTone(p.moh.fallback),
 	}
 	names, err := m.list()
-	if err != nil {
+	missing := errors.Is(err, fs.ErrNotExist)
+	if err != nil && !missing {
 		return fmt.Errorf("%w %q: %w", ErrMOH, dir, err)
 	}
 	played := 0
@@ -77,9 +81,14 @@ func (p *Player) StartMOH(dir string) error {
 		m.cur = m.loadOne(names[0])
 		names = names[1:]
 	}
-	if m.cur != nil {
+	switch {
+	case m.cur != nil:
 		m.n, played = m.cur.Frames(), 1
-	} else {
+	case missing:
+		// Like an empty folder; the switch warns about it once at start-up.
+		m.fallback, m.empty = true, true
+		m.log.Debug("moh_folder_missing")
+	default:
 		m.fallback, m.empty = true, true
 		m.log.Warn("moh_no_playable_file")
 	}

@@ -153,10 +153,19 @@ func TestMOHShuffle(t *testing.T) {
 	})
 }
 
-// TestMOHUnreadable refuses a folder that cannot be listed.
+// TestMOHUnreadable refuses a folder that cannot be listed (a file), and
+// plays the fallback for one that does not exist.
 func TestMOHUnreadable(t *testing.T) {
 	p := NewPlayer(Config{})
-	if err := p.StartMOH(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, ErrMOH) || !errors.Is(err, os.ErrNotExist) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.StartMOH(filepath.Join(t.TempDir(), "missing")); err != nil || !p.Playing() {
+		t.Fatalf("StartMOH of a missing folder = %v, playing %v; want the fallback", err, p.Playing())
+	}
+	p.Stop()
+	if err := p.StartMOH(file); !errors.Is(err, ErrMOH) {
 		t.Fatalf("StartMOH = %v", err)
 	}
 	if p.Playing() {
