@@ -120,6 +120,18 @@ func (l *AppLeg) Caller() call.Party { return l.c.caller }
 // Dialled is the number the caller dialled.
 func (l *AppLeg) Dialled() string { return l.dialled }
 
+// SetSource makes src what the party hears (a conference's mix) instead
+// of the leg's prompts; nil gives the prompts back.
+func (l *AppLeg) SetSource(src media.FrameSource) {
+	if l.ep == nil {
+		return
+	}
+	if src == nil {
+		src = l.player
+	}
+	l.ep.SetSource(src)
+}
+
 // Tap is the leg's decoded audio, both directions, for recorders, ASR and tests.
 func (l *AppLeg) Tap() *tap.Point { return l.tap }
 

@@ -163,6 +163,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		s: s, id: call.NewID(s.now()), a: a, caller: plan.caller, callee: plan.callee, bindings: plan.bindings,
 		direction: plan.direction, out: plan.outbound, inTrunk: plan.trunk, did: plan.did, route: plan.route, app: plan.app,
 		src: src, inbox: a.inbox, end: make(chan call.Cause, 1), connects: make(chan *connectReq),
+		monitors: make(chan monitorReq), gone: make(chan struct{}),
 	}
 	if plan.trunk != nil {
 		bc.trunkName = plan.trunk.Name
@@ -219,6 +220,12 @@ type b2bCall struct {
 	connectedAt time.Time
 	holdSince   time.Time // either party holds since (zero: nobody)
 	holdTotal   time.Duration
+
+	// A supervisor's monitor (monitor.go).
+	monitors chan monitorReq
+	mon      *monitorState
+	live     atomic.Pointer[liveParties] // set while connected two-party
+	gone     chan struct{}               // closed when the call has ended
 }
 
 // hangup asks the call goroutine to end the call (safe from any goroutine).

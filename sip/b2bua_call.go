@@ -37,6 +37,7 @@ func (c *b2bCall) run() {
 		cause, side = c.connected()
 	}
 	c.teardown(cause, side, start)
+	close(c.gone)
 }
 
 // setup forks the call to the callee's contacts and answers the caller when

@@ -20,8 +20,12 @@ import (
 func (c *b2bCall) connected() (call.Cause, call.Side) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	c.live.Store(&liveParties{caller: c.caller.Number, callee: c.callee.Number})
+	defer c.live.Store(nil)
 	for {
 		select {
+		case req := <-c.monitors:
+			c.onMonitor(req)
 		case <-tick.C:
 			if cause := c.checkTimers(c.s.now()); cause != call.CauseUnknown {
 				c.byeOther(sideUnknown)
@@ -413,6 +417,7 @@ func (c *b2bCall) teardown(cause call.Cause, side call.Side, start time.Time) {
 		bStats = c.media.bSess.Stats()
 	}
 	c.reportEnd(cause, side)
+	c.stopMonitor(false)
 	c.stopHoldMusic(false)
 	c.closeMedia()
 	for _, t := range []*tap.Point{c.media.aTap, c.media.bTap} {

@@ -22,8 +22,8 @@ type holdMusic struct {
 // applyHold starts or stops music on hold after a re-INVITE changed who
 // holds: music goes to the held party when exactly one side holds.
 func (c *b2bCall) applyHold() {
-	if c.s.b2b.Prompts.MOHDir == "" || !c.s.b2b.Prompts.HoldMusic {
-		return
+	if c.s.b2b.Prompts.MOHDir == "" || !c.s.b2b.Prompts.HoldMusic || c.mon != nil {
+		return // (a monitored call's media is the mixer's)
 	}
 	want := sideUnknown
 	switch {

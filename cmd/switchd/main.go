@@ -52,6 +52,8 @@ func newRootCmd() *cobra.Command {
 		newUserCmd(g),
 		newAgentCmd(g),
 		newQueueCmd(g),
+		newConferenceCmd(g),
+		newMonitorCmd(g),
 		newVersionCmd(),
 	)
 	return root
