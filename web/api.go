@@ -130,6 +130,10 @@ type Deps struct {
 	Voicemails Voicemails
 	// ACD answers /api/v1/queues… and /api/v1/agents…; nil answers 503.
 	ACD ACD
+	// Conferences answers /api/v1/conferences…; nil answers 503.
+	Conferences Conferences
+	// Monitors answers /api/v1/monitors…; nil answers 503.
+	Monitors Monitors
 }
 
 // NewHandler builds the HTTP handler.
@@ -167,6 +171,8 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	mux.Handle("GET /api/v1/trunks", supervisor(a.trunks))
 	mux.Handle("GET /api/v1/voicemails", supervisor(a.voicemails))
 	a.acdRoutes(mux)
+	a.conferenceRoutes(mux)
+	a.monitorRoutes(mux)
 	mux.Handle("/api/", a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API endpoint %s %s", r.Method, r.URL.Path))
 	})))
