@@ -27,16 +27,20 @@ type ACDConfig struct {
 	FeatureCodes FeatureCodes `yaml:"feature_codes"`
 }
 
-// FeatureCodes are the agents' phone codes (defaults *50, *51, *52).
+// FeatureCodes are the agents' phone codes (defaults *50, *51, *52, and
+// *33 for supervisors).
 type FeatureCodes struct {
 	Login    string `yaml:"login"`
 	Logout   string `yaml:"logout"`
 	NotReady string `yaml:"not_ready"` // toggles not ready (reason break) and available
+	// Monitor, followed by an agent's extension, puts a supervisor on that
+	// extension's call (1 listen, 2 whisper, 3 barge).
+	Monitor string `yaml:"monitor"`
 }
 
 // DefaultACDConfig is the ACD section's defaults.
 func DefaultACDConfig() ACDConfig {
-	return ACDConfig{Dir: "configs/queues", FeatureCodes: FeatureCodes{Login: "*50", Logout: "*51", NotReady: "*52"}}
+	return ACDConfig{Dir: "configs/queues", FeatureCodes: FeatureCodes{Login: "*50", Logout: "*51", NotReady: "*52", Monitor: "*33"}}
 }
 
 // Validate checks the feature codes (the queues are checked by loadQueues).
@@ -47,6 +51,7 @@ func (c *ACDConfig) Validate() []config.Problem {
 		{"feature_codes.login", c.FeatureCodes.Login},
 		{"feature_codes.logout", c.FeatureCodes.Logout},
 		{"feature_codes.not_ready", c.FeatureCodes.NotReady},
+		{"feature_codes.monitor", c.FeatureCodes.Monitor},
 	} {
 		if fc.code == "" {
 			continue

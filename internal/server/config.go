@@ -35,6 +35,8 @@ type Config struct {
 	// Services are numbers extensions dial that switchd answers itself
 	// (test lines, announcements, music on hold). Default none.
 	Services []ServiceConfig `yaml:"services"`
+	// Conferences are the conference rooms (numbers extensions dial).
+	Conferences []ConferenceConfig `yaml:"conferences"`
 
 	// RoutingFile names a separate YAML file holding numbering, trunks,
 	// dids and dial_rules (the keys below), relative to this file's
@@ -104,11 +106,23 @@ func (c *Config) Validate() []config.Problem {
 	ps.Merge("ivr", c.IVR.Validate())
 	ps.Merge("acd", c.ACD.Validate())
 	fc := c.ACD.FeatureCodes
-	for i, svc := range c.Services {
-		if svc.Number != "" && (svc.Number == fc.Login || svc.Number == fc.Logout || svc.Number == fc.NotReady) {
-			ps.Add(fmt.Sprintf("services[%d].number", i), "%q is an agent feature code (acd.feature_codes)", svc.Number)
+	taken := map[string]string{}
+	for _, code := range []string{fc.Login, fc.Logout, fc.NotReady} {
+		if code != "" {
+			taken[code] = "an agent feature code (acd.feature_codes)"
 		}
 	}
+	for i, svc := range c.Services {
+		if what := taken[svc.Number]; svc.Number != "" && what != "" {
+			ps.Add(fmt.Sprintf("services[%d].number", i), "%q is %s", svc.Number, what)
+		}
+	}
+	for i, svc := range c.Services {
+		if taken[svc.Number] == "" {
+			taken[svc.Number] = fmt.Sprintf("services[%d]", i)
+		}
+	}
+	ps.Merge("", validateConferences(c.Conferences, taken))
 	ps.Merge("", validateServices(c.Services))
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

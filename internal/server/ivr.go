@@ -106,6 +106,9 @@ func (a flowApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 	switch out.Kind {
 	case ivr.OutcomeTransfer:
 		if out.TargetKind == ivr.TargetExtension {
+			if app, ok := a.s.confs.app(out.Target); ok {
+				return app.Run(ctx, leg) // a conference room's number
+			}
 			return sip.AppResult{Bridge: out.Target}
 		}
 		log.Warn("ivr_external_transfer_unsupported", "number", out.Target)

@@ -36,6 +36,11 @@ type router struct {
 	queue func(name string) (sip.Application, bool)
 	// codes are the agents' feature codes (*50 login, ...).
 	codes map[string]sip.Application
+	// conference returns the application of a conference room's number.
+	conference func(number string) (sip.Application, bool)
+	// monitor returns a supervisor's monitor application for the monitor
+	// code followed by an extension.
+	monitor func(dialled string) (sip.Application, bool)
 }
 
 var _ sip.Router = (*router)(nil)
@@ -172,8 +177,16 @@ func (r *router) Application(_ context.Context, _ call.Party, dialled string) (s
 	if app, ok := r.codes[dialled]; ok {
 		return app, true
 	}
+	if r.conference != nil {
+		if app, ok := r.conference(dialled); ok {
+			return app, true
+		}
+	}
 	app, ok := r.services[dialled]
 	if !ok {
+		if r.monitor != nil {
+			return r.monitor(dialled) // a prefix: the monitor code + an extension
+		}
 		return nil, false
 	}
 	if app.svc.Then == "flow" && r.flow != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/switchd/switchd/acd"
 	"github.com/switchd/switchd/call"
 	"github.com/switchd/switchd/internal/accounts"
 	"github.com/switchd/switchd/internal/cdr"
@@ -57,6 +58,8 @@ type Server struct {
 	trunkRegs *sip.TrunkRegistrar // nil without trunks
 	acd       *acdService
 	acdStore  *acdPersister
+	confs     *conferences
+	mons      *monitors
 }
 
 // Option adjusts New.
@@ -142,6 +145,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	if s.acd, err = newACD(s, qc); err != nil {
 		return nil, err
 	}
+	warnMissingMOH(log, cfg.Prompts.MOHDir, qc)
 	s.router.queue = func(name string) (sip.Application, bool) {
 		if _, ok := s.acd.queueConfig(name); !ok {
 			return nil, false
@@ -149,6 +153,10 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 		return queueApp{a: s.acd, queue: name}, true
 	}
 	s.router.codes = s.acd.featureCodes(cfg.ACD.FeatureCodes)
+	s.confs = newConferences(cfg.Conferences, log.With("component", "conference"), s.now)
+	s.router.conference = s.confs.app
+	s.mons = newMonitors(s, cfg.ACD.FeatureCodes.Monitor)
+	s.router.monitor = s.mons.app
 	advertise, _ := netip.ParseAddr(cfg.Media.AdvertiseAddress)
 	b2b := &sip.B2BUA{
 		Media: s.media, Events: s.bus, Directory: s.creds,
@@ -185,7 +193,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	s.http = &http.Server{
 		Handler: web.NewHandler(cfg.HTTP, web.Deps{
 			Tokens: tokenChecker{s.store}, Live: live{s.sip, s.now}, Extensions: extensionAdmin{s},
-			Events: s.bus, CDRs: cdrAPI{s.store}, Trunks: trunkStatus{s}, Voicemails: voicemailAPI{s.store}, ACD: s.acd,
+			Events: s.bus, CDRs: cdrAPI{s.store}, Trunks: trunkStatus{s}, Voicemails: voicemailAPI{s.store}, ACD: s.acd, Conferences: s.confs, Monitors: s.mons,
 			Gatherer: s.metrics, Logger: log.With("component", "http"),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -413,5 +421,22 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 		return true
 	case <-time.After(d):
 		return false
+	}
+}
+
+// warnMissingMOH says once at start-up which music-on-hold folders do not
+// exist: callers put on hold or waiting there hear a soft beep instead.
+func warnMissingMOH(log *slog.Logger, dir string, qc acd.Config) {
+	dirs := []string{dir}
+	for _, q := range qc.Queues {
+		dirs = append(dirs, q.MusicOnHold)
+	}
+	seen := map[string]bool{}
+	for _, d := range dirs {
+		if d == "" || seen[d] || dirExists(d) {
+			continue
+		}
+		seen[d] = true
+		log.Warn("moh_dir_missing", "dir", d, "effect", "callers on hold or waiting there hear a soft beep")
 	}
 }
