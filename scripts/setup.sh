@@ -5,7 +5,8 @@
 #                             -tags flite), espeak-ng (other languages, e.g.
 #                             Mandarin prompts; run as a subprocess)
 #   scripts/setup.sh --test   plus the real peers the tests drive (sipp) and
-#                             flite (the program: speech for the DTMF talk-off test)
+#                             flite (the program: speech for the DTMF talk-off test),
+#                             sox (checks repaired recordings)
 #   scripts/setup.sh --bench  plus the benchmark peers (sipp, kamailio)
 set -euo pipefail
 
@@ -19,7 +20,7 @@ for a in "$@"; do
 done
 
 pkgs=(gcc libc6-dev flite1-dev espeak-ng)
-[ "$want_test" = 1 ] && pkgs+=(sip-tester flite)
+[ "$want_test" = 1 ] && pkgs+=(sip-tester flite sox)
 [ "$want_bench" = 1 ] && pkgs+=(kamailio procps)
 
 missing=()

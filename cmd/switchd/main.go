@@ -52,6 +52,7 @@ func newRootCmd() *cobra.Command {
 		newUserCmd(g),
 		newAgentCmd(g),
 		newQueueCmd(g),
+		newRecordingsCmd(g),
 		newConferenceCmd(g),
 		newMonitorCmd(g),
 		newVersionCmd(),
