@@ -70,6 +70,9 @@ type AppLeg struct {
 	merger    *dtmf.Merger
 	mergeMu   sync.Mutex
 	sensitive atomic.Bool
+
+	sensMu      sync.Mutex
+	onSensitive []func(on bool)
 }
 
 var (
@@ -140,8 +143,31 @@ func (l *AppLeg) Tap() *tap.Point { return l.tap }
 func (l *AppLeg) Digits() <-chan dtmf.Event { return l.digits }
 
 // SetSensitive keeps the digits that follow out of events and logs
-// ("redacted") until it is turned off: card numbers, PINs.
-func (l *AppLeg) SetSensitive(on bool) { l.sensitive.Store(on) }
+// ("redacted") until it is turned off: card numbers, PINs. Recorders
+// registered with OnSensitive pause meanwhile.
+func (l *AppLeg) SetSensitive(on bool) {
+	if l.sensitive.Swap(on) == on {
+		return
+	}
+	l.sensMu.Lock()
+	fs := l.onSensitive
+	l.sensMu.Unlock()
+	for _, f := range fs {
+		f(on)
+	}
+}
+
+// OnSensitive registers f, called with true when the leg turns sensitive
+// and false when it stops (a recorder pauses so that card digits are
+// never recorded). f must not block.
+func (l *AppLeg) OnSensitive(f func(on bool)) {
+	l.sensMu.Lock()
+	l.onSensitive = append(l.onSensitive, f)
+	l.sensMu.Unlock()
+	if l.sensitive.Load() {
+		f(true)
+	}
+}
 
 // SendDigits sends DTMF to the party: RFC 4733 when negotiated, else tones.
 func (l *AppLeg) SendDigits(digits string) error {

@@ -42,6 +42,9 @@ type B2BUA struct {
 	Advertise      netip.Addr // media address for SDP; invalid = the local address routing to each phone
 	// Prompts is what calls switchd answers itself (applications) play.
 	Prompts PromptConfig
+	// OnAnswer, when set, is called on the call's goroutine once a call
+	// is first answered (see Answered); it must not block.
+	OnAnswer func(Answered)
 }
 
 // calls tracks live calls for shutdown and leak checks.
@@ -226,6 +229,7 @@ type b2bCall struct {
 	mon      *monitorState
 	live     atomic.Pointer[liveParties] // set while connected two-party
 	gone     chan struct{}               // closed when the call has ended
+	hooked   bool                        // OnAnswer was called
 }
 
 // hangup asks the call goroutine to end the call (safe from any goroutine).

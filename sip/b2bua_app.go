@@ -72,6 +72,7 @@ func (c *b2bCall) runApp() (call.Cause, call.Side) {
 	}
 	leg.ep = ep
 	defer ep.Stop()
+	c.answeredHook(leg)
 
 	c.log.Info("app_started", "app", c.app.Name())
 	done := make(chan AppResult, 1)

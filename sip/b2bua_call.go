@@ -338,6 +338,7 @@ func (c *b2bCall) answerCaller(res *gosip.Response, aOffer *sdp.Session) (call.C
 	c.publish(call.EventCallAnswered, func(e *call.Event) {
 		e.Data = map[string]string{call.DataCodecA: codecName(c.media.aCodecs), call.DataCodecB: codecName(c.media.bCodecs)}
 	})
+	c.answeredHook(nil)
 	return call.CauseUnknown, call.SideUnknown
 }
 

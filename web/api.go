@@ -132,6 +132,9 @@ type Deps struct {
 	ACD ACD
 	// Conferences answers /api/v1/conferences…; nil answers 503.
 	Conferences Conferences
+	// Recordings answers /api/v1/recordings/{call_id}/pause|resume; nil
+	// answers 503.
+	Recordings Recordings
 	// Monitors answers /api/v1/monitors…; nil answers 503.
 	Monitors Monitors
 }
@@ -173,6 +176,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	a.acdRoutes(mux)
 	a.conferenceRoutes(mux)
 	a.monitorRoutes(mux)
+	a.recordingRoutes(mux)
 	mux.Handle("/api/", a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API endpoint %s %s", r.Method, r.URL.Path))
 	})))

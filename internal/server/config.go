@@ -11,6 +11,7 @@ import (
 	"github.com/switchd/switchd/internal/config"
 	"github.com/switchd/switchd/internal/store"
 	"github.com/switchd/switchd/media"
+	"github.com/switchd/switchd/recordings"
 	"github.com/switchd/switchd/routing"
 	"github.com/switchd/switchd/sip"
 	"github.com/switchd/switchd/web"
@@ -35,6 +36,9 @@ type Config struct {
 	// Services are numbers extensions dial that switchd answers itself
 	// (test lines, announcements, music on hold). Default none.
 	Services []ServiceConfig `yaml:"services"`
+	// Recordings says which calls are recorded and where (package
+	// recordings).
+	Recordings recordings.Config `yaml:"recordings"`
 	// Conferences are the conference rooms (numbers extensions dial).
 	Conferences []ConferenceConfig `yaml:"conferences"`
 
@@ -66,14 +70,15 @@ type LogConfig struct {
 // DefaultConfig is the configuration `switchd serve` runs on without --config.
 func DefaultConfig() Config {
 	return Config{
-		DataDir: "./switchd-data",
-		SIP:     sip.DefaultConfig(),
-		Media:   media.DefaultConfig(),
-		HTTP:    web.DefaultConfig(),
-		Log:     LogConfig{Level: "info", Format: "text"},
-		Prompts: DefaultPromptsConfig(),
-		IVR:     DefaultIVRConfig(),
-		ACD:     DefaultACDConfig(),
+		DataDir:    "./switchd-data",
+		SIP:        sip.DefaultConfig(),
+		Media:      media.DefaultConfig(),
+		HTTP:       web.DefaultConfig(),
+		Log:        LogConfig{Level: "info", Format: "text"},
+		Prompts:    DefaultPromptsConfig(),
+		IVR:        DefaultIVRConfig(),
+		ACD:        DefaultACDConfig(),
+		Recordings: recordings.DefaultConfig(),
 	}
 }
 
@@ -105,6 +110,7 @@ func (c *Config) Validate() []config.Problem {
 	ps.Merge("prompts", c.Prompts.Validate())
 	ps.Merge("ivr", c.IVR.Validate())
 	ps.Merge("acd", c.ACD.Validate())
+	ps.Merge("recordings", c.Recordings.Validate())
 	fc := c.ACD.FeatureCodes
 	taken := map[string]string{}
 	for _, code := range []string{fc.Login, fc.Logout, fc.NotReady} {

@@ -60,6 +60,12 @@ nodes:
 // extension), music on hold a 440 Hz tone.
 func quServer(t *testing.T, queuesYAML string, agents []store.Agent, tune ...func(*server.Config)) (*testServer, trCarrier, *server.Config) {
 	t.Helper()
+	return quServerFlows(t, nil, queuesYAML, agents, tune...)
+}
+
+// quServerFlows is quServer with more IVR flows (name → YAML).
+func quServerFlows(t *testing.T, flows map[string]string, queuesYAML string, agents []store.Agent, tune ...func(*server.Config)) (*testServer, trCarrier, *server.Config) {
+	t.Helper()
 	a, b := trFreeCarrier(t, carrierA), trFreeCarrier(t, carrierB)
 	dir := t.TempDir()
 	flowDir, queueDir, mohDir := filepath.Join(dir, "ivr"), filepath.Join(dir, "queues"), filepath.Join(dir, "moh")
@@ -74,6 +80,9 @@ func quServer(t *testing.T, queuesYAML string, agents []store.Agent, tune ...fun
 		}
 	}
 	write(filepath.Join(flowDir, "entry.yaml"), quEntryFlow)
+	for name, text := range flows {
+		write(filepath.Join(flowDir, name+".yaml"), text)
+	}
 	write(filepath.Join(queueDir, "queues.yaml"), queuesYAML)
 	ivrToneWAV(t, filepath.Join(mohDir, "tone.wav"), quMOHFreq, 2)
 	cfg := trConfig(t, a, b, func(c *server.Config) {

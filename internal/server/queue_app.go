@@ -88,6 +88,9 @@ func (a *acdService) wait(ctx context.Context, leg *sip.AppLeg, ct acd.Contact) 
 	log.Info("queued", "queue", pos.Queue, "position", pos.Position, "waiting", pos.Waiting,
 		"estimated_wait", pos.EstimatedWait.String(), "overflowed", pos.Overflowed)
 	queue := pos.Queue
+	if !pos.Overflowed {
+		a.s.rec.enteredQueue(leg, queue)
+	}
 	for {
 		moh := a.startMOH(leg, queue)
 		select {
@@ -264,6 +267,7 @@ func (c connector) Offer(_ context.Context, o acd.Offer) {
 			return
 		}
 		w.markConnected()
+		a.s.rec.agentAnswered(o.Contact, string(o.Agent))
 		end := <-conn.Ended()
 		log.Info("queue_call_ended", "cause", end.Cause.String(), "talk", end.Talk.String(), "hold", end.Hold.String())
 		if err := a.engine.ContactEnded(context.Background(), o.Contact, end.Hold); err != nil {

@@ -60,6 +60,7 @@ type Server struct {
 	acdStore  *acdPersister
 	confs     *conferences
 	mons      *monitors
+	rec       *recorder
 }
 
 // Option adjusts New.
@@ -156,6 +157,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	s.confs = newConferences(cfg.Conferences, log.With("component", "conference"), s.now)
 	s.router.conference = s.confs.app
 	s.mons = newMonitors(s, cfg.ACD.FeatureCodes.Monitor)
+	s.rec = newRecorder(s)
 	s.router.monitor = s.mons.app
 	advertise, _ := netip.ParseAddr(cfg.Media.AdvertiseAddress)
 	b2b := &sip.B2BUA{
@@ -164,6 +166,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 		SessionExpires: cfg.SIP.SessionExpires.D(),
 	}
 	b2b.Router = s.router
+	b2b.OnAnswer = s.rec.onAnswer
 	if b2b.Prompts, err = s.promptConfig(); err != nil {
 		return nil, err
 	}
@@ -193,7 +196,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	s.http = &http.Server{
 		Handler: web.NewHandler(cfg.HTTP, web.Deps{
 			Tokens: tokenChecker{s.store}, Live: live{s.sip, s.now}, Extensions: extensionAdmin{s},
-			Events: s.bus, CDRs: cdrAPI{s.store}, Trunks: trunkStatus{s}, Voicemails: voicemailAPI{s.store}, ACD: s.acd, Conferences: s.confs, Monitors: s.mons,
+			Events: s.bus, CDRs: cdrAPI{s.store}, Trunks: trunkStatus{s}, Voicemails: voicemailAPI{s.store}, ACD: s.acd, Conferences: s.confs, Monitors: s.mons, Recordings: s.rec,
 			Gatherer: s.metrics, Logger: log.With("component", "http"),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -276,6 +279,7 @@ func (s *Server) Run(ctx context.Context) error {
 			s.log.Error("acd_store_failed", "error", err)
 		}
 	})
+	s.rec.start(acdCtx, &acdWG)
 	if err := s.acd.start(acdCtx, &acdWG); err != nil {
 		s.log.Error("acd_start_failed", "error", err)
 		errc <- err
@@ -298,6 +302,9 @@ func (s *Server) Run(ctx context.Context) error {
 	// bounded, so that a call stuck in teardown cannot hold the stop.
 	if !waitTimeout(&s.acd.calls, 5*time.Second) {
 		s.log.Warn("acd_calls_not_ended")
+	}
+	if !s.rec.wait(10 * time.Second) {
+		s.log.Warn("recordings_not_finished")
 	}
 	stopACD()
 	acdWG.Wait()

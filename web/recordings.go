@@ -1,0 +1,39 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+)
+
+// Recordings are the running switch's call recorders as the API drives
+// them (the recordings themselves are listed from the database: `switchd
+// recordings list`). Implementations wrap ErrNotFound for a call that is
+// not being recorded.
+type Recordings interface {
+	// PauseRecording pauses (true) or resumes (false) a call's recording;
+	// the paused time is written as silence and noted in the index.
+	PauseRecording(ctx context.Context, callID string, pause bool) error
+}
+
+// recordingRoutes registers POST /api/v1/recordings/{call_id}/pause and
+// /resume (supervisor; agents pause their own calls through their
+// desktop later). Without Recordings they answer 503.
+func (a *api) recordingRoutes(mux *http.ServeMux) {
+	for _, x := range []struct {
+		path  string
+		pause bool
+	}{{"pause", true}, {"resume", false}} {
+		mux.Handle("POST /api/v1/recordings/{call_id}/"+x.path, a.require(RoleSupervisor, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if a.d.Recordings == nil {
+				writeError(w, http.StatusServiceUnavailable, errors.New("recordings are not available"))
+				return
+			}
+			if err := a.d.Recordings.PauseRecording(r.Context(), r.PathValue("call_id"), x.pause); err != nil {
+				a.conferenceFailed(w, "recording_pause_failed", err)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		})))
+	}
+}
