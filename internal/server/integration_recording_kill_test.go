@@ -133,7 +133,7 @@ services:
 		t.Fatal(err)
 	}
 	answered := time.Now()
-	time.Sleep(6 * time.Second) // past the 5 s header rewrite, before the next
+	time.Sleep(6 * time.Second)                // past the 5 s header rewrite, before the next
 	if err := cmd.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)
 	}
