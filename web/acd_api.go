@@ -220,7 +220,7 @@ func queueEventJSON(e callpkg.Event) QueueEvent {
 func (a *api) queues(w http.ResponseWriter, r *http.Request) {
 	st, err := a.d.ACD.Status(r.Context())
 	if err != nil {
-		a.acdFailed(w, "acd_status_failed", err)
+		a.failed(w, "acd_status_failed", err)
 		return
 	}
 	out := make([]QueueStatus, 0, len(st.Queues))
@@ -244,7 +244,7 @@ func (a *api) queueStats(w http.ResponseWriter, r *http.Request) {
 	}
 	stats, err := a.d.ACD.Stats(r.Context(), since)
 	if err != nil {
-		a.acdFailed(w, "acd_stats_failed", err)
+		a.failed(w, "acd_stats_failed", err)
 		return
 	}
 	rep := QueueStatsReport{Since: since, Queues: make([]QueueMetrics, 0, len(stats))}
@@ -269,7 +269,7 @@ func (a *api) queueEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	list, err := a.d.ACD.Events(r.Context(), q)
 	if err != nil {
-		a.acdFailed(w, "acd_events_failed", err)
+		a.failed(w, "acd_events_failed", err)
 		return
 	}
 	out := make([]QueueEvent, 0, len(list))
@@ -297,7 +297,7 @@ func (a *api) moveContact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.d.ACD.MoveContact(r.Context(), callpkg.ID(r.PathValue("call_id")), in.Queue); err != nil {
-		a.acdFailed(w, "acd_move_failed", err)
+		a.failed(w, "acd_move_failed", err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -314,7 +314,7 @@ func (a *api) contactPriority(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.d.ACD.SetContactPriority(r.Context(), callpkg.ID(r.PathValue("call_id")), *in.Priority); err != nil {
-		a.acdFailed(w, "acd_priority_failed", err)
+		a.failed(w, "acd_priority_failed", err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -324,7 +324,7 @@ func (a *api) contactPriority(w http.ResponseWriter, r *http.Request) {
 func (a *api) agents(w http.ResponseWriter, r *http.Request) {
 	st, err := a.d.ACD.Status(r.Context())
 	if err != nil {
-		a.acdFailed(w, "acd_status_failed", err)
+		a.failed(w, "acd_status_failed", err)
 		return
 	}
 	out := make([]AgentStatus, 0, len(st.Agents))
@@ -354,7 +354,7 @@ func (a *api) agentStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := a.d.ACD.Status(r.Context())
 	if err != nil {
-		a.acdFailed(w, "acd_status_failed", err)
+		a.failed(w, "acd_status_failed", err)
 		return
 	}
 	for _, s := range st.Agents {
@@ -381,7 +381,7 @@ func (a *api) agentState(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.d.ACD.SetAgentState(r.Context(), id, in.State, in.Reason); err != nil {
-		a.acdFailed(w, "acd_agent_state_failed", err)
+		a.failed(w, "acd_agent_state_failed", err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -390,14 +390,15 @@ func (a *api) agentState(w http.ResponseWriter, r *http.Request) {
 // syncAgent answers POST /api/v1/agents/{id}/sync with 204.
 func (a *api) syncAgent(w http.ResponseWriter, r *http.Request) {
 	if err := a.d.ACD.SyncAgent(r.Context(), r.PathValue("id")); err != nil {
-		a.acdFailed(w, "acd_sync_agent_failed", err)
+		a.failed(w, "acd_sync_agent_failed", err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// acdFailed answers an ACD error with its status, logging server errors.
-func (a *api) acdFailed(w http.ResponseWriter, msg string, err error) {
+// failed answers an error of a live operation with its status (statusOf),
+// logging server errors under msg without showing their details.
+func (a *api) failed(w http.ResponseWriter, msg string, err error) {
 	status := statusOf(err)
 	if status >= 500 && a.d.Logger != nil {
 		a.d.Logger.Error(msg, "error", err)

@@ -43,7 +43,7 @@ func (a *api) conferenceRoutes(mux *http.ServeMux) {
 func (a *api) conferences(w http.ResponseWriter, r *http.Request) {
 	list, err := a.d.Conferences.ListConferences(r.Context())
 	if err != nil {
-		a.conferenceFailed(w, "conference_list_failed", err)
+		a.failed(w, "conference_list_failed", err)
 		return
 	}
 	out := make([]Conference, 0, len(list))
@@ -58,7 +58,7 @@ func (a *api) conferences(w http.ResponseWriter, r *http.Request) {
 // /api/v1/conferences/{room}/participants/{call_id}/kick with 204.
 func (a *api) kickParticipant(w http.ResponseWriter, r *http.Request) {
 	if err := a.d.Conferences.Kick(r.Context(), r.PathValue("room"), r.PathValue("call_id")); err != nil {
-		a.conferenceFailed(w, "conference_kick_failed", err)
+		a.failed(w, "conference_kick_failed", err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -77,18 +77,8 @@ func (a *api) muteParticipant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.d.Conferences.Mute(r.Context(), r.PathValue("room"), r.PathValue("call_id"), *in.Muted); err != nil {
-		a.conferenceFailed(w, "conference_mute_failed", err)
+		a.failed(w, "conference_mute_failed", err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// conferenceFailed answers a Conferences error with its status, logging
-// server errors.
-func (a *api) conferenceFailed(w http.ResponseWriter, msg string, err error) {
-	status := statusOf(err)
-	if status >= 500 && a.d.Logger != nil {
-		a.d.Logger.Error(msg, "error", err)
-	}
-	writeError(w, status, err)
 }

@@ -77,7 +77,7 @@ func principalName(r *http.Request) string {
 func (a *api) monitors(w http.ResponseWriter, r *http.Request) {
 	list, err := a.d.Monitors.ListMonitors(r.Context())
 	if err != nil {
-		a.monitorFailed(w, "monitor_list_failed", err)
+		a.failed(w, "monitor_list_failed", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"monitors": nonNil(list)})
@@ -95,7 +95,7 @@ func (a *api) monitorMode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.d.Monitors.SetMonitorMode(r.Context(), r.PathValue("call_id"), in.Mode, principalName(r)); err != nil {
-		a.monitorFailed(w, "monitor_mode_failed", err)
+		a.failed(w, "monitor_mode_failed", err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -104,7 +104,7 @@ func (a *api) monitorMode(w http.ResponseWriter, r *http.Request) {
 // stopMonitor answers POST /api/v1/monitors/{call_id}/stop with 204.
 func (a *api) stopMonitor(w http.ResponseWriter, r *http.Request) {
 	if err := a.d.Monitors.StopMonitor(r.Context(), r.PathValue("call_id"), principalName(r)); err != nil {
-		a.monitorFailed(w, "monitor_stop_failed", err)
+		a.failed(w, "monitor_stop_failed", err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -120,7 +120,7 @@ func (a *api) monitorAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	list, err := a.d.Monitors.MonitorAudit(r.Context(), q.Since, q.CallID, q.Limit)
 	if err != nil {
-		a.monitorFailed(w, "monitor_audit_failed", err)
+		a.failed(w, "monitor_audit_failed", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"audit": nonNil(list)})
@@ -142,14 +142,4 @@ func parseMonitorAuditQuery(v url.Values, now time.Time) (monitorAuditQuery, err
 		q.Since = now.Add(-DefaultMonitorAuditWindow)
 	}
 	return q, nil
-}
-
-// monitorFailed answers a Monitors error with its status, logging server
-// errors.
-func (a *api) monitorFailed(w http.ResponseWriter, msg string, err error) {
-	status := statusOf(err)
-	if status >= 500 && a.d.Logger != nil {
-		a.d.Logger.Error(msg, "error", err)
-	}
-	writeError(w, status, err)
 }

@@ -30,7 +30,7 @@ func (a *api) recordingRoutes(mux *http.ServeMux) {
 				return
 			}
 			if err := a.d.Recordings.PauseRecording(r.Context(), r.PathValue("call_id"), x.pause); err != nil {
-				a.conferenceFailed(w, "recording_pause_failed", err)
+				a.failed(w, "recording_pause_failed", err)
 				return
 			}
 			w.WriteHeader(http.StatusNoContent)

@@ -22,43 +22,17 @@ func newConferenceCmd(g *globalFlags) *cobra.Command {
 }
 
 func newConferenceListCmd(g *globalFlags) *cobra.Command {
-	var f apiFlags
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "list [--json]",
-		Short: "Conference rooms now: number, PIN, participants (call ID, caller, joined, muted)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newAPIClient(cmd, g, &f)
-			if err != nil {
-				return err
-			}
-			var out struct {
-				Conferences []web.Conference `json:"conferences"`
-			}
-			if err := c.do("GET", "/api/v1/conferences", nil, &out); err != nil {
-				return err
-			}
-			if out.Conferences == nil {
-				out.Conferences = []web.Conference{}
-			}
-			return printList(cmd.OutOrStdout(), asJSON, out.Conferences, "ROOM\tNUMBER\tPIN\tPARTICIPANTS", func(tw io.Writer) {
-				for _, r := range out.Conferences {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, dash(r.Number), yesNo(r.PIN), occupancy(r))
-					for _, p := range r.Participants {
-						muted := "-"
-						if p.Muted {
-							muted = "muted"
-						}
-						fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", p.CallID, party(p.Caller, p.Name), localTime(p.Joined), muted)
-					}
+	return liveList(g, "list [--json]", "Conference rooms now: number, PIN, participants (call ID, caller, joined, muted)",
+		"/api/v1/conferences", "conferences", "ROOM\tNUMBER\tPIN\tPARTICIPANTS", func(tw io.Writer, r web.Conference) {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, dash(r.Number), yesNo(r.PIN), occupancy(r))
+			for _, p := range r.Participants {
+				muted := "-"
+				if p.Muted {
+					muted = "muted"
 				}
-			})
-		},
-	}
-	f.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", p.CallID, party(p.Caller, p.Name), localTime(p.Joined), muted)
+			}
+		})
 }
 
 // occupancy is a room's participant count, over its limit when it has one

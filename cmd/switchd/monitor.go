@@ -27,37 +27,11 @@ func newMonitorCmd(g *globalFlags) *cobra.Command {
 }
 
 func newMonitorListCmd(g *globalFlags) *cobra.Command {
-	var f apiFlags
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "list [--json]",
-		Short: "Supervisor sessions now: call ID, agent, customer, supervisor, mode, started",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newAPIClient(cmd, g, &f)
-			if err != nil {
-				return err
-			}
-			var out struct {
-				Monitors []web.MonitorSession `json:"monitors"`
-			}
-			if err := c.do("GET", "/api/v1/monitors", nil, &out); err != nil {
-				return err
-			}
-			if out.Monitors == nil {
-				out.Monitors = []web.MonitorSession{}
-			}
-			return printList(cmd.OutOrStdout(), asJSON, out.Monitors, "CALL\tAGENT\tCUSTOMER\tSUPERVISOR\tMODE\tSTARTED", func(tw io.Writer) {
-				for _, s := range out.Monitors {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.CallID, dash(s.AgentExt), dash(s.Customer),
-						party(s.SupervisorExt, s.Supervisor), dash(s.Mode), localTime(s.Started))
-				}
-			})
-		},
-	}
-	f.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return liveList(g, "list [--json]", "Supervisor sessions now: call ID, agent, customer, supervisor, mode, started",
+		"/api/v1/monitors", "monitors", "CALL\tAGENT\tCUSTOMER\tSUPERVISOR\tMODE\tSTARTED", func(tw io.Writer, s web.MonitorSession) {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.CallID, dash(s.AgentExt), dash(s.Customer),
+				party(s.SupervisorExt, s.Supervisor), dash(s.Mode), localTime(s.Started))
+		})
 }
 
 func newMonitorModeCmd(g *globalFlags) *cobra.Command {

@@ -24,42 +24,19 @@ func newQueueCmd(g *globalFlags) *cobra.Command {
 }
 
 func newQueueListCmd(g *globalFlags) *cobra.Command {
-	var f apiFlags
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "Queues now: contacts waiting, longest wait, agents present and ready, estimated wait",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newAPIClient(cmd, g, &f)
-			if err != nil {
-				return err
+	return liveList(g, "list", "Queues now: contacts waiting, longest wait, agents present and ready, estimated wait",
+		"/api/v1/queues", "queues", "QUEUE\tWAITING\tLONGEST\tMEMBERS\tPRESENT\tREADY\tEST. WAIT", func(tw io.Writer, q web.QueueStatus) {
+			name := q.Name
+			if q.Retired {
+				name += " (retired)"
 			}
-			var out struct {
-				Queues []web.QueueStatus `json:"queues"`
+			est := "-"
+			if q.EstimatedWaitS != nil {
+				est = fmtSeconds(*q.EstimatedWaitS)
 			}
-			if err := c.do("GET", "/api/v1/queues", nil, &out); err != nil {
-				return err
-			}
-			return printList(cmd.OutOrStdout(), asJSON, out.Queues, "QUEUE\tWAITING\tLONGEST\tMEMBERS\tPRESENT\tREADY\tEST. WAIT", func(tw io.Writer) {
-				for _, q := range out.Queues {
-					name := q.Name
-					if q.Retired {
-						name += " (retired)"
-					}
-					est := "-"
-					if q.EstimatedWaitS != nil {
-						est = fmtSeconds(*q.EstimatedWaitS)
-					}
-					fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%d\t%s\n", name, q.Waiting, fmtSeconds(q.LongestWaitS),
-						q.Members, q.Present, q.Ready, est)
-				}
-			})
-		},
-	}
-	f.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%d\t%s\n", name, q.Waiting, fmtSeconds(q.LongestWaitS),
+				q.Members, q.Present, q.Ready, est)
+		})
 }
 
 func newQueueStatsCmd(g *globalFlags) *cobra.Command {
