@@ -100,10 +100,12 @@ type DIDConfig struct {
 	// Trunks, when set, limit the entry to calls arriving on these trunks.
 	// Default: any trunk.
 	Trunks []string `yaml:"trunks"`
-	// Exactly one of Extension, IVR, Queue and Hangup is the destination.
-	Extension string `yaml:"extension"`
-	IVR       string `yaml:"ivr"`
-	Queue     string `yaml:"queue"`
+	// Exactly one of Extension, IVR, Queue, Conference and Hangup is the
+	// destination.
+	Extension  string `yaml:"extension"`
+	IVR        string `yaml:"ivr"`
+	Queue      string `yaml:"queue"`
+	Conference string `yaml:"conference"` // a room's name (conferences:)
 	// Hangup refuses the call with this cause (busy, declined, unavailable,
 	// forbidden, not_found, …).
 	Hangup string `yaml:"hangup"`

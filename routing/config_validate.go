@@ -218,7 +218,7 @@ func (c *Config) validateDID(ps *config.Problems, i int, trunks map[string]int) 
 	}
 	var dests []string
 	for _, d := range []struct{ key, v string }{
-		{"extension", dc.Extension}, {"ivr", dc.IVR}, {"queue", dc.Queue}, {"hangup", dc.Hangup},
+		{"extension", dc.Extension}, {"ivr", dc.IVR}, {"queue", dc.Queue}, {"conference", dc.Conference}, {"hangup", dc.Hangup},
 	} {
 		if d.v != "" {
 			dests = append(dests, d.key)
@@ -226,7 +226,7 @@ func (c *Config) validateDID(ps *config.Problems, i int, trunks map[string]int) 
 	}
 	switch len(dests) {
 	case 0:
-		ps.Add(entry, "needs a destination: one of extension, ivr, queue, hangup")
+		ps.Add(entry, "needs a destination: one of extension, ivr, queue, conference, hangup")
 	case 1:
 	default:
 		ps.Add(entry, "has %d destinations (%s): give exactly one", len(dests), strings.Join(dests, ", "))

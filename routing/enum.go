@@ -98,14 +98,15 @@ type DestKind uint8
 
 // Destination kinds.
 const (
-	DestUnknown   DestKind = iota // zero value
-	DestExtension                 // ring an extension
-	DestIVR                       // run an IVR flow
-	DestQueue                     // enqueue in an ACD queue
-	DestHangup                    // refuse the call with a cause
+	DestUnknown    DestKind = iota // zero value
+	DestExtension                  // ring an extension
+	DestIVR                        // run an IVR flow
+	DestQueue                      // enqueue in an ACD queue
+	DestHangup                     // refuse the call with a cause
+	DestConference                 // join a conference room
 )
 
-var destKindNames = []string{"unknown", "extension", "ivr", "queue", "hangup"}
+var destKindNames = []string{"unknown", "extension", "ivr", "queue", "hangup", "conference"}
 
 // String returns the YAML key of the kind ("queue").
 func (k DestKind) String() string { return enumString(k, "destination", destKindNames) }

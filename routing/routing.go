@@ -262,6 +262,8 @@ func (dc *DIDConfig) destination() Destination {
 		d.Kind, d.Target = DestIVR, dc.IVR
 	case dc.Queue != "":
 		d.Kind, d.Target = DestQueue, dc.Queue
+	case dc.Conference != "":
+		d.Kind, d.Target = DestConference, dc.Conference
 	case dc.Hangup != "":
 		d.Kind = DestHangup
 		d.Cause, _ = call.ParseCause(dc.Hangup)

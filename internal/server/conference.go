@@ -120,6 +120,17 @@ func (c *conferences) app(number string) (sip.Application, bool) {
 	return conferenceApp{c: c, r: r}, true
 }
 
+// byName returns the application of a room by its name (a DID's
+// `conference:`).
+func (c *conferences) byName(name string) (sip.Application, bool) {
+	for _, r := range c.rooms {
+		if r.cfg.Name == name {
+			return conferenceApp{c: c, r: r}, true
+		}
+	}
+	return nil, false
+}
+
 // join adds a call to the room, starting the room's mixer for its first
 // participant.
 func (r *room) join(id call.ID, caller call.Party, at time.Time) (*member, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/switchd/switchd/acd"
@@ -197,6 +198,10 @@ func checkFlows(cfg *Config, path string, check ivr.Checker) []config.Problem {
 		if d.Queue != "" && !check.Queue(d.Queue) {
 			dids = append(dids, config.Problem{Path: fmt.Sprintf("dids[%d].queue", i),
 				Msg: fmt.Sprintf("no queue %q in %s", d.Queue, cfg.ACD.Dir)})
+		}
+		if d.Conference != "" && !slices.ContainsFunc(cfg.Conferences, func(c ConferenceConfig) bool { return c.Name == d.Conference }) {
+			dids = append(dids, config.Problem{Path: fmt.Sprintf("dids[%d].conference", i),
+				Msg: fmt.Sprintf("no conference %q in conferences", d.Conference)})
 		}
 	}
 	for i, s := range cfg.Services {

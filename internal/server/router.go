@@ -36,8 +36,10 @@ type router struct {
 	queue func(name string) (sip.Application, bool)
 	// codes are the agents' feature codes (*50 login, ...).
 	codes map[string]sip.Application
-	// conference returns the application of a conference room's number.
+	// conference returns the application of a conference room's number;
+	// room the same by the room's name.
 	conference func(number string) (sip.Application, bool)
+	room       func(name string) (sip.Application, bool)
 	// monitor returns a supervisor's monitor application for the monitor
 	// code followed by an extension.
 	monitor func(dialled string) (sip.Application, bool)
@@ -120,6 +122,16 @@ func (r *router) Inbound(_ context.Context, t *sip.Trunk, calledRURI, calledTo s
 			out.Hangup = call.CauseUnavailable
 			out.Route = fmt.Sprintf("did %s -> %s %s (not available)", in.Pattern, d.Kind, d.Target)
 		}
+	case routing.DestConference:
+		if r.room != nil {
+			if app, ok := r.room(d.Target); ok {
+				out.App = app
+				out.Route = fmt.Sprintf("did %s -> conference %s", in.Pattern, d.Target)
+				return out, nil
+			}
+		}
+		out.Hangup = call.CauseUnavailable
+		out.Route = fmt.Sprintf("did %s -> conference %s (not available)", in.Pattern, d.Target)
 	case routing.DestHangup:
 		out.Hangup = d.Cause
 		out.Route = fmt.Sprintf("did %s -> hangup %s", in.Pattern, d.Cause)
