@@ -45,9 +45,10 @@ func newRecorder(s *Server) *recorder {
 		log: s.log.With("component", "recordings"), active: map[call.ID]*activeRecording{}}
 }
 
-// start repairs what a crash left and runs the retention sweeper until
-// ctx ends.
-func (r *recorder) start(ctx context.Context, wg *sync.WaitGroup) {
+// recover repairs the recordings a crash left (their WAV headers, from
+// the files' lengths) and closes their index rows; New calls it before
+// any call starts. A failure is logged, not fatal: calls matter more.
+func (r *recorder) recover(ctx context.Context) {
 	repaired, err := recordings.Recover(ctx, r.s.store, r.dir, r.s.now(), r.log)
 	if err != nil {
 		r.log.Error("recordings_recover_failed", "error", err)
@@ -55,6 +56,10 @@ func (r *recorder) start(ctx context.Context, wg *sync.WaitGroup) {
 	if len(repaired) > 0 {
 		r.log.Warn("recordings_repaired", "count", len(repaired))
 	}
+}
+
+// start runs the retention sweeper until ctx ends.
+func (r *recorder) start(ctx context.Context, wg *sync.WaitGroup) {
 	if r.cfg.RetentionDays > 0 {
 		sw := &recordings.Sweeper{Store: r.s.store, Dir: r.dir, RetentionDays: r.cfg.RetentionDays, Logger: r.log}
 		wg.Go(func() {

@@ -158,6 +158,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	s.router.conference, s.router.room = s.confs.app, s.confs.byName
 	s.mons = newMonitors(s, cfg.ACD.FeatureCodes.Monitor)
 	s.rec = newRecorder(s)
+	s.rec.recover(ctx)
 	s.router.monitor = s.mons.app
 	advertise, _ := netip.ParseAddr(cfg.Media.AdvertiseAddress)
 	b2b := &sip.B2BUA{
