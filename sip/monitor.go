@@ -153,13 +153,12 @@ func (c *b2bCall) startMonitor(req monitorReq) (*Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
-	agent, customer := pB, pA
+	agent := pB
 	mon := &Monitor{CallID: c.id, c: c, done: make(chan struct{}), Agent: c.callee, Customer: c.caller}
 	if agentIsA {
-		agent, customer = pA, pB
+		agent = pA
 		mon.Agent, mon.Customer = c.caller, c.callee
 	}
-	_ = customer
 	pSup, err := st.mix.Join("supervisor", mixer.JoinConfig{Mode: req.mode, Agent: agent})
 	if err != nil {
 		return nil, err
