@@ -67,9 +67,24 @@ func validateConferences(rooms []ConferenceConfig, taken map[string]string) []co
 	return ps.List()
 }
 
+// Events of conference rooms on the bus (Data "room").
+const (
+	EventConferenceJoined call.EventType = "conference_joined"
+	EventConferenceLeft   call.EventType = "conference_left"
+)
+
+// publish puts a room event on the bus.
+func (c *conferences) publish(t call.EventType, leg *sip.AppLeg, room string) {
+	if c.bus != nil {
+		c.bus.Publish(call.Event{Type: t, CallID: leg.CallID(), Medium: call.MediumVoice, Caller: leg.Caller(),
+			Data: map[string]string{"room": room}})
+	}
+}
+
 // conferences are the rooms of the running switch; each room mixes its
 // participants in-process (media/mixer) while it has any.
 type conferences struct {
+	bus      *call.Bus
 	log      *slog.Logger
 	now      func() time.Time
 	byNumber map[string]*room
@@ -98,8 +113,8 @@ type member struct {
 
 var _ web.Conferences = (*conferences)(nil)
 
-func newConferences(cfg []ConferenceConfig, log *slog.Logger, now func() time.Time) *conferences {
-	c := &conferences{log: log, now: now, byNumber: map[string]*room{}}
+func newConferences(cfg []ConferenceConfig, bus *call.Bus, log *slog.Logger, now func() time.Time) *conferences {
+	c := &conferences{bus: bus, log: log, now: now, byNumber: map[string]*room{}}
 	for _, rc := range cfg {
 		if rc.MaxParticipants == 0 {
 			rc.MaxParticipants = DefaultMaxParticipants
@@ -213,6 +228,8 @@ func (a conferenceApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 		sayTo(ctx, leg, "The conference is full.")
 		return sip.AppResult{Cause: call.CauseCongestion}
 	}
+	a.c.publish(EventConferenceJoined, leg, a.r.cfg.Name)
+	defer a.c.publish(EventConferenceLeft, leg, a.r.cfg.Name)
 	defer a.r.leave(m)
 	log.Info("conference_joined", "caller", leg.Caller().Number)
 	sub := leg.Tap().Subscribe(4, tap.In)

@@ -79,9 +79,17 @@ func (ms *monitors) supervisorOf(ctx context.Context, ext string) (string, error
 	return "", fmt.Errorf("agent %s has no supervisor role", id)
 }
 
-// audit records a supervisor's action; a failure to record is logged
-// loudly (the action has happened).
+// EventMonitor is a supervisor's action on a live call, on the bus (Data
+// action, mode, supervisor, agent_ext), as in the audit log.
+const EventMonitor call.EventType = "monitor"
+
+// audit records a supervisor's action in the audit log and on the bus; a
+// failure to record is logged loudly (the action has happened).
 func (ms *monitors) audit(a store.MonitorAudit) {
+	if a.CallID != "" {
+		ms.s.bus.Publish(call.Event{Type: EventMonitor, CallID: call.ID(a.CallID), Medium: call.MediumVoice,
+			Data: map[string]string{"action": a.Action, "mode": a.Mode, "supervisor": a.Supervisor, "agent_ext": a.AgentExt}})
+	}
 	if err := ms.s.store.AddMonitorAudit(context.Background(), a); err != nil {
 		ms.s.log.Error("monitor_audit_failed", "error", err, "action", a.Action, "call_id", a.CallID)
 	}

@@ -154,7 +154,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 		return queueApp{a: s.acd, queue: name}, true
 	}
 	s.router.codes = s.acd.featureCodes(cfg.ACD.FeatureCodes)
-	s.confs = newConferences(cfg.Conferences, log.With("component", "conference"), s.now)
+	s.confs = newConferences(cfg.Conferences, s.bus, log.With("component", "conference"), s.now)
 	s.router.conference, s.router.room = s.confs.app, s.confs.byName
 	s.mons = newMonitors(s, cfg.ACD.FeatureCodes.Monitor)
 	s.rec = newRecorder(s)
