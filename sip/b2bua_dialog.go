@@ -70,7 +70,14 @@ func (c *b2bCall) connected() (call.Cause, call.Side) {
 	}
 }
 
-// byeOther sends BYE to every leg except from (both for sideUnknown).
+// byeWait bounds how long a call's end waits for the answers to its BYEs:
+// a phone that never answers must not hold the call's teardown (its CDR
+// end, recording, ACD wrap-up) for the BYE's 32 s Timer F; the BYE goes on
+// in the background, bounded by byeContext.
+const byeWait = 2 * time.Second
+
+// byeOther sends BYE to every leg except from (both for sideUnknown) and
+// waits for the answers at most byeWait.
 func (c *b2bCall) byeOther(from legSide) {
 	done := make(chan struct{}, 2)
 	n := 0
@@ -82,8 +89,15 @@ func (c *b2bCall) byeOther(from legSide) {
 		n++
 		go func() { c.b.bye(); done <- struct{}{} }()
 	}
+	timer := time.NewTimer(byeWait)
+	defer timer.Stop()
 	for range n {
-		<-done
+		select {
+		case <-done:
+		case <-timer.C:
+			c.log.Info("bye_unanswered", "waited", byeWait.String())
+			return
+		}
 	}
 }
 
