@@ -144,7 +144,7 @@ func (c *b2bCall) startMonitor(req monitorReq) (*Monitor, error) {
 		return nil, fmt.Errorf("%w: the call is not relayed now (on hold?)", ErrNoLiveCall)
 	}
 	agentIsA := c.caller.Number == req.ext
-	st := &monitorState{sup: req.sup, mix: mixer.New(mixer.Config{Logger: c.log})}
+	st := &monitorState{sup: req.sup, mix: mixer.New(mixer.Config{Logger: c.log, Cushion: 1})}
 	pA, err := st.mix.Join("a", mixer.JoinConfig{})
 	if err != nil {
 		return nil, err

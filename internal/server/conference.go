@@ -155,7 +155,7 @@ func (r *room) join(id call.ID, caller call.Party, at time.Time) (*member, error
 		return nil, fmt.Errorf("conference %s is full (%d)", r.cfg.Name, r.cfg.MaxParticipants)
 	}
 	if r.mix == nil {
-		r.mix = mixer.New(mixer.Config{Logger: r.log})
+		r.mix = mixer.New(mixer.Config{Logger: r.log, Cushion: 1})
 		ctx, cancel := context.WithCancel(context.Background())
 		r.stop = cancel
 		go func(m *mixer.Mixer) {

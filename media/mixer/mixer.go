@@ -67,12 +67,21 @@ type Config struct {
 	// OutputDepth is the length of each participant's output queue in
 	// frames, with the same policy. 0 means DefaultDepth.
 	OutputDepth int
+	// Cushion is how many frames a participant's output queue holds
+	// before Next starts taking from it, and again after it ran dry: the
+	// mixer's clock and each leg's endpoint clock tick at the same rate in
+	// any phase, and without a cushion a leg now and then finds its queue
+	// empty for a tick and sends a frame of silence. One frame (20 ms of
+	// latency) absorbs the phase; 0, the default, none (tests drive Step
+	// and Next in lock-step). At most OutputDepth − 1.
+	Cushion int
 }
 
 // Mixer mixes its participants' audio, one 20 ms frame per Step. Use New.
 type Mixer struct {
 	log               *slog.Logger
 	inDepth, outDepth int
+	cushion           int
 
 	mu        sync.Mutex // guards the control state below; never held while mixing
 	members   []*Participant
@@ -120,6 +129,7 @@ func New(cfg Config) *Mixer {
 	if m.outDepth <= 0 {
 		m.outDepth = DefaultDepth
 	}
+	m.cushion = min(max(cfg.Cushion, 0), m.outDepth-1)
 	return m
 }
 

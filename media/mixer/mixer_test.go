@@ -516,3 +516,38 @@ func TestModeString(t *testing.T) {
 		}
 	}
 }
+
+// TestCushion: when the mixer's steps and a leg's Next alternate in
+// phase (two clocks of the same rate), a leg without a cushion finds its
+// queue empty now and then; with a one-frame cushion it never does once
+// filled.
+func TestCushion(t *testing.T) {
+	underruns := func(cushion int) uint64 {
+		m := New(Config{Cushion: cushion})
+		defer m.Close()
+		p, err := m.Join("a", JoinConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Join("b", JoinConfig{}); err != nil {
+			t.Fatal(err)
+		}
+		var f audio.Frame
+		for i := range 200 {
+			if i%2 == 0 {
+				m.Step()
+				p.Next(&f)
+			} else {
+				p.Next(&f)
+				m.Step()
+			}
+		}
+		return p.Stats().OutUnderruns
+	}
+	if n := underruns(0); n == 0 {
+		t.Fatal("without a cushion the alternating clocks never ran the queue dry: the test shows nothing")
+	}
+	if n := underruns(1); n != 0 {
+		t.Fatalf("with a one-frame cushion: %d underruns", n)
+	}
+}

@@ -27,8 +27,9 @@ type Participant struct {
 	inMu sync.Mutex
 	in   frameQueue
 
-	outMu sync.Mutex
-	out   frameQueue
+	outMu  sync.Mutex
+	out    frameQueue
+	primed bool // the output cushion is filled (Config.Cushion)
 
 	gone atomic.Bool   // removed from the mixer
 	done chan struct{} // closed when removed
@@ -121,7 +122,14 @@ func (p *Participant) Feed(ctx context.Context, sub *tap.Subscription) {
 // one faded out) and then reports false.
 func (p *Participant) Next(out *audio.Frame) bool {
 	p.outMu.Lock()
+	if p.m.cushion > 0 && !p.primed && p.out.n <= p.m.cushion && !p.gone.Load() {
+		// Filling the cushion (Config.Cushion): silence meanwhile.
+		p.outMu.Unlock()
+		clear(out[:])
+		return false
+	}
 	ok := p.out.pop(out)
+	p.primed = ok
 	p.outMu.Unlock()
 	if !ok && !p.gone.Load() {
 		p.outUnderruns.Add(1)
