@@ -140,24 +140,10 @@ func (c *b2bCall) startConnect(rg *ringing, req *connectReq) {
 			notFound++
 			continue
 		}
-		for _, b := range c.s.registrar.Table().Lookup(target) {
-			offer, err := c.calleeOffer(c.media.aRemote, b.Source.Addr())
-			if err != nil {
-				continue
-			}
-			leg, err := c.s.newUACLeg(b, outboundCall{fromUser: c.caller.Number, fromName: c.caller.Name,
-				toUser: target, domain: c.s.registrar.auth.Realm(), sdp: offer}, c.inbox)
-			if err == nil {
-				err = leg.start(rg.ctx)
-			}
-			if err != nil {
-				c.log.Warn("branch_failed", "contact", b.Contact, "error", err)
-				continue
-			}
-			req.live[leg] = target
-			rg.legOf[leg] = req
-			go readBranch(rg.ctx, leg, rg.events)
-		}
+		c.forkTo(rg.ctx, c.s.registrar.Table().Lookup(target), target, c.media.aRemote, rg.events, func(l *uacLeg) {
+			req.live[l] = target
+			rg.legOf[l] = req
+		})
 	}
 	if len(req.live) == 0 {
 		cause := call.CauseUnavailable
@@ -184,6 +170,13 @@ func (c *b2bCall) finishConnect(rg *ringing, req *connectReq, err error) {
 	if req.done {
 		return
 	}
+	closeConnect(rg, req)
+	req.reply <- connectReply{err: err}
+}
+
+// closeConnect ends req's ringing: it is no longer withdrawable and its
+// branches still in req.live get CANCEL.
+func closeConnect(rg *ringing, req *connectReq) {
 	req.done = true
 	delete(rg.reqs, req)
 	if req.stop != nil {
@@ -192,7 +185,6 @@ func (c *b2bCall) finishConnect(rg *ringing, req *connectReq, err error) {
 	for l := range req.live {
 		go l.cancel(context.Background())
 	}
-	req.reply <- connectReply{err: err}
 }
 
 // stopRinging answers every Connect in progress with err and ends the
@@ -273,36 +265,22 @@ func (c *b2bCall) connectAnswered(rg *ringing, req *connectReq, leg *AppLeg, l *
 	c.route += " -> extension " + target
 	// The winner is no longer ringing; every other branch and Connect fails.
 	delete(req.live, l)
-	req.done = true
-	delete(rg.reqs, req)
-	if req.stop != nil {
-		req.stop()
-	}
-	for other := range req.live {
-		go other.cancel(context.Background())
-	}
+	closeConnect(rg, req)
 	c.stopRinging(rg, &ConnectError{Cause: call.CauseAnsweredElsewhere})
 
 	ended := make(chan CallEnd, 1)
 	c.ended = ended
 	c.connectedAt = c.s.now()
-	leg.player.Stop()
-	leg.ep.Stop() // frees leg A's session for the relay
-	if err := c.startRelay(); err != nil {
-		// The application's endpoint is gone: the call cannot go on.
+	conn := &Connection{Target: target, ended: ended}
+	if err := c.relayAppCaller(leg, res); err != nil {
+		// The application's endpoint is gone: the call cannot go on; its
+		// end reaches Ended like any other.
 		c.log.Warn("bridge_relay_failed", "error", err)
-		req.reply <- connectReply{err: &ConnectError{Cause: call.CauseNotAcceptable}}
 		c.hangup(call.CauseNotAcceptable)
-		return true
+	} else {
+		c.log.Info("connected", "callee", target)
 	}
-	c.media.bSess.SetTimeout(c.s.b2b.RTPTimeout)
-	c.calleeTimer(res)
-	c.startTimers(c.s.now())
-	c.log.Info("connected", "callee", target)
-	c.publish(call.EventCallAnswered, func(e *call.Event) {
-		e.Data = map[string]string{call.DataCodecA: codecName(c.media.aCodecs), call.DataCodecB: codecName(c.media.bCodecs)}
-	})
-	req.reply <- connectReply{conn: &Connection{Target: target, ended: ended}}
+	req.reply <- connectReply{conn: conn}
 	return true
 }
 

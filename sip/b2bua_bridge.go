@@ -139,22 +139,32 @@ func (c *b2bCall) bridgeAnswered(leg *AppLeg, res *gosip.Response) (call.Cause, 
 		c.b = nil
 		return c.bridgeFailed(leg, call.CauseNotAcceptable)
 	}
-	leg.player.Stop()
-	leg.ep.Stop() // frees leg A's session for the relay
-	if err := c.startRelay(); err != nil {
+	if err := c.relayAppCaller(leg, res); err != nil {
 		c.log.Warn("bridge_relay_failed", "error", err)
 		c.a.bye()
 		c.b.bye()
 		return call.CauseNotAcceptable, call.SideSwitch
 	}
+	c.log.Info("bridged", "callee", c.callee.Number)
+	return call.CauseUnknown, call.SideUnknown
+}
+
+// relayAppCaller moves an app call's caller from its endpoint onto a relay
+// with leg B, which answered with res (bridge, Connect): B's RTP timeout
+// and session timer start, and the call is published answered.
+func (c *b2bCall) relayAppCaller(leg *AppLeg, res *gosip.Response) error {
+	leg.player.Stop()
+	leg.ep.Stop() // frees leg A's session for the relay
+	if err := c.startRelay(); err != nil {
+		return err
+	}
 	c.media.bSess.SetTimeout(c.s.b2b.RTPTimeout)
 	c.calleeTimer(res)
 	c.startTimers(c.s.now())
-	c.log.Info("bridged", "callee", c.callee.Number)
 	c.publish(call.EventCallAnswered, func(e *call.Event) {
 		e.Data = map[string]string{call.DataCodecA: codecName(c.media.aCodecs), call.DataCodecB: codecName(c.media.bCodecs)}
 	})
-	return call.CauseUnknown, call.SideUnknown
+	return nil
 }
 
 // bridgeFailed tells the caller with a busy tone (2 s) and hangs up.

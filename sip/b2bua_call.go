@@ -173,13 +173,19 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 // RFC 3261 §16.6-style, a UAC branch each), offering our SDP ordered by
 // the caller's offer, and reads each branch into events.
 func (c *b2bCall) fork(ctx context.Context, aOffer *sdp.Session, events chan<- branchEvent, live map[*uacLeg]bool) {
-	for _, b := range c.bindings {
+	c.forkTo(ctx, c.bindings, c.callee.Number, aOffer, events, func(l *uacLeg) { live[l] = true })
+}
+
+// forkTo sends one INVITE to toUser per binding and reads each branch into
+// events until ctx ends; started gets each branch that was sent.
+func (c *b2bCall) forkTo(ctx context.Context, bindings []Binding, toUser string, aOffer *sdp.Session, events chan<- branchEvent, started func(*uacLeg)) {
+	for _, b := range bindings {
 		offer, err := c.calleeOffer(aOffer, b.Source.Addr())
 		if err != nil {
 			continue
 		}
 		leg, err := c.s.newUACLeg(b, outboundCall{fromUser: c.caller.Number, fromName: c.caller.Name,
-			toUser: c.callee.Number, domain: c.s.registrar.auth.Realm(), sdp: offer}, c.inbox)
+			toUser: toUser, domain: c.s.registrar.auth.Realm(), sdp: offer}, c.inbox)
 		if err == nil {
 			err = leg.start(ctx)
 		}
@@ -187,7 +193,7 @@ func (c *b2bCall) fork(ctx context.Context, aOffer *sdp.Session, events chan<- b
 			c.log.Warn("branch_failed", "contact", b.Contact, "error", err)
 			continue
 		}
-		live[leg] = true
+		started(leg)
 		go readBranch(ctx, leg, events)
 	}
 }

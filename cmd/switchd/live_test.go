@@ -27,28 +27,18 @@ func freeTCPPort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// TestLiveTrunksAndVoicemail runs a switch in-process from a config file
-// and drives `switchd trunks` and `switchd voicemail list` against it the
-// way an admin would: the token from data_dir, the API from http.listen.
-func TestLiveTrunksAndVoicemail(t *testing.T) {
+// startLive runs a switch in-process from a config file as an admin would
+// write it (loopback SIP and HTTP on free ports, no flows, then extra
+// YAML), until the test ends. It returns the config's path and the loaded
+// config.
+func startLive(t *testing.T, extra string) (string, *server.Config) {
+	t.Helper()
 	dir := t.TempDir()
 	sipPort, httpPort := freeTCPPort(t), freeTCPPort(t)
 	cfgPath := filepath.Join(dir, "switchd.yaml")
-	cfgText := fmt.Sprintf(`data_dir: %s
-sip:
-  listen: [udp://127.0.0.1:%d]
-  qualify_interval: 0s
-http:
-  listen: 127.0.0.1:%d
-ivr:
-  dir: %s
-trunks:
-  - name: carrier-a
-    host: 127.0.0.2
-    inbound: {addresses: [127.0.0.2]}
-    max_channels: 30
-`, dir, sipPort, httpPort, filepath.Join(dir, "no-flows"))
-	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+	text := fmt.Sprintf("data_dir: %s\nsip:\n  listen: [udp://127.0.0.1:%d]\n  qualify_interval: 0s\nhttp:\n  listen: 127.0.0.1:%d\nivr:\n  dir: %s\n",
+		dir, sipPort, httpPort, filepath.Join(dir, "no-flows")) + extra
+	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := server.LoadConfig(cfgPath)
@@ -64,10 +54,20 @@ trunks:
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return cfgPath, cfg
+}
+
+// TestLiveTrunksAndVoicemail runs a switch in-process from a config file
+// and drives `switchd trunks` and `switchd voicemail list` against it the
+// way an admin would: the token from data_dir, the API from http.listen.
+func TestLiveTrunksAndVoicemail(t *testing.T) {
+	cfgPath, cfg := startLive(t, `trunks:
+  - name: carrier-a
+    host: 127.0.0.2
+    inbound: {addresses: [127.0.0.2]}
+    max_channels: 30
+`)
 	// A message, as an IVR voicemail node stores it (the database is shared, WAL).
 	st, err := store.Open(t.Context(), cfg.DBPath(), store.Options{})
 	if err != nil {
@@ -105,28 +105,7 @@ trunks:
 // running switch enforces: a supervisor reads CDRs but may not add
 // extensions; an agent may not read CDRs; a removed user is refused.
 func TestLiveUserRoles(t *testing.T) {
-	dir := t.TempDir()
-	sipPort, httpPort := freeTCPPort(t), freeTCPPort(t)
-	cfgPath := filepath.Join(dir, "switchd.yaml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("data_dir: %s\nsip:\n  listen: [udp://127.0.0.1:%d]\n  qualify_interval: 0s\nhttp:\n  listen: 127.0.0.1:%d\nivr:\n  dir: %s\n",
-		dir, sipPort, httpPort, filepath.Join(dir, "no-flows"))), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := server.LoadConfig(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Media.BindAddress = "127.0.0.1"
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-
+	cfgPath, cfg := startLive(t, "")
 	token := func(name, role string) string {
 		out, err := run(t, "user", "add", name, "--role", role, "-c", cfgPath)
 		if err != nil {
@@ -139,7 +118,7 @@ func TestLiveUserRoles(t *testing.T) {
 		t.Fatal("user add accepted role root")
 	}
 	status := func(method, path, tok string) int {
-		req, _ := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", httpPort, path), strings.NewReader(`{"number":"1777","password":"secret-77"}`))
+		req, _ := http.NewRequest(method, "http://"+cfg.HTTP.Listen+path, strings.NewReader(`{"number":"1777","password":"secret-77"}`))
 		req.Header.Set("Authorization", "Bearer "+tok)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -174,34 +153,14 @@ func TestLiveUserRoles(t *testing.T) {
 // and show the live state, and `queue list` shows the queue; an agent's
 // own token may change only their own state.
 func TestLiveAgentCommands(t *testing.T) {
-	dir := t.TempDir()
-	sipPort, httpPort := freeTCPPort(t), freeTCPPort(t)
-	queueDir := filepath.Join(dir, "queues")
+	queueDir := filepath.Join(t.TempDir(), "queues")
 	if err := os.MkdirAll(queueDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(queueDir, "q.yaml"), []byte("queues:\n  - name: sales\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfgPath := filepath.Join(dir, "switchd.yaml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("data_dir: %s\nsip:\n  listen: [udp://127.0.0.1:%d]\n  qualify_interval: 0s\nhttp:\n  listen: 127.0.0.1:%d\nivr:\n  dir: %s\nacd:\n  dir: %s\n",
-		dir, sipPort, httpPort, filepath.Join(dir, "no-flows"), queueDir)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := server.LoadConfig(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Media.BindAddress = "127.0.0.1"
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	cfgPath, _ := startLive(t, "acd:\n  dir: "+queueDir+"\n")
 
 	mustRun := func(args ...string) string {
 		t.Helper()

@@ -92,10 +92,7 @@ type acdService struct {
 	own     map[call.ID]acd.AgentID // agents' own (non-queue) calls in progress
 	byExt   map[string]acd.AgentID  // device → agent, for own calls and feature codes
 
-	statsMu   sync.Mutex
-	stats     *acd.Stats
-	statsFrom time.Time // the events stats holds start here
-	sub       *call.Subscription
+	sub *call.Subscription // agents' own calls (observe)
 
 	calls sync.WaitGroup // connected queue calls being followed to their end
 }
@@ -178,20 +175,9 @@ func (a *acdService) start(ctx context.Context, wg *sync.WaitGroup) error {
 	if err != nil {
 		return fmt.Errorf("acd: recover: %w", err)
 	}
-	// Subscribed before the stored statistics are read and before the
-	// engine publishes anything: no event is counted twice or missed.
 	if a.sub, err = a.s.bus.Subscribe(a.s.bus.LastSeq(), call.Lossless()); err != nil {
 		return fmt.Errorf("acd: subscribe: %w", err)
 	}
-	since := a.s.now().Add(-24 * time.Hour)
-	st, err := loadQueueStats(ctx, a.s.store, a.qcfg, since)
-	if err != nil {
-		a.sub.Close()
-		return fmt.Errorf("acd: statistics: %w", err)
-	}
-	a.statsMu.Lock()
-	a.stats, a.statsFrom = st, since
-	a.statsMu.Unlock()
 	wg.Go(func() {
 		if err := a.engine.Run(ctx); err != nil {
 			a.log.Error("acd_stopped", "error", err)
@@ -208,7 +194,7 @@ func (a *acdService) start(ctx context.Context, wg *sync.WaitGroup) error {
 	return nil
 }
 
-// follow keeps the live statistics from the bus.
+// follow watches the bus for agents' own calls.
 func (a *acdService) follow(ctx context.Context) {
 	defer a.sub.Close()
 	for {
@@ -224,23 +210,13 @@ func (a *acdService) follow(ctx context.Context) {
 	}
 }
 
-// observe takes one bus event: queue events feed the statistics, calls of
-// agents' devices make them busy (their own calls).
+// observe takes one bus event: calls of agents' devices make them busy
+// (their own calls).
 func (a *acdService) observe(ctx context.Context, e call.Event) {
 	switch e.Type {
 	case call.EventCallAnswered, call.EventCallEnded:
 		a.ownCall(ctx, e)
-		return
 	}
-	if isACDEvent(e.Type) {
-		a.statsMu.Lock()
-		a.stats.Add(e)
-		a.statsMu.Unlock()
-	}
-}
-
-func isACDEvent(t call.EventType) bool {
-	return t == acd.EventAgentState || len(t) > 6 && t[:6] == "queue_"
 }
 
 // ownCall reports an agent's non-queue call to the engine: busy while a
@@ -315,17 +291,9 @@ func (a *acdService) Status(ctx context.Context) (acd.Status, error) {
 	return st, apiErr(err)
 }
 
-// Stats implements web.ACD: from the live aggregate when since is within
-// it (the last 24 h at start-up, then everything since), else replayed
-// from the store.
+// Stats implements web.ACD: computed from the stored events since the
+// given time (the persister commits them within 200 ms).
 func (a *acdService) Stats(ctx context.Context, since time.Time) ([]acd.QueueStats, error) {
-	a.statsMu.Lock()
-	live, from := a.stats, a.statsFrom
-	a.statsMu.Unlock()
-	now := a.s.now()
-	if live != nil && !since.Before(from) && since.Sub(from) < time.Second {
-		return live.Queues(now), nil
-	}
 	a.mu.Lock()
 	qcfg := a.qcfg
 	a.mu.Unlock()
@@ -333,7 +301,7 @@ func (a *acdService) Stats(ctx context.Context, since time.Time) ([]acd.QueueSta
 	if err != nil {
 		return nil, err
 	}
-	return st.Queues(now), nil
+	return st.Queues(a.s.now()), nil
 }
 
 // SetAgentState implements web.ACD.

@@ -249,11 +249,12 @@ func (a conferenceApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 	}
 }
 
-// sayTo speaks text to a leg, bounded in time.
-func sayTo(ctx context.Context, leg *sip.AppLeg, text string) {
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+// sayTo speaks text to a leg in the prompts' default language, bounded in
+// time (what switchd says itself: queue announcements, agent codes, PINs).
+func sayTo(ctx context.Context, leg *sip.AppLeg, text string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	leg.Prompt(ctx, call.Prompt{Text: text})
+	return leg.Prompt(ctx, call.Prompt{Text: text})
 }
 
 // ListConferences implements web.Conferences.

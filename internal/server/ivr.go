@@ -136,16 +136,20 @@ func errString(err error) string {
 // ivrEnv is what flows get from the switch.
 func (s *Server) ivrEnv(log *slog.Logger) ivr.Env {
 	return ivr.Env{
-		Now:      s.now,
-		HTTP:     s.ivrHTTP,
-		Log:      log,
-		Events:   func(e call.Event) { s.bus.Publish(e) },
-		MaxSteps: s.cfg.IVR.MaxSteps,
-		Voicemail: func(ctx context.Context, v ivr.Voicemail) error {
-			return s.store.AddVoicemail(ctx, store.Voicemail{CallID: string(v.CallID), Caller: v.Caller, Box: v.Box,
-				Path: v.Recording.Path, Duration: v.Recording.Duration, At: v.At})
-		},
+		Now:       s.now,
+		HTTP:      s.ivrHTTP,
+		Log:       log,
+		Events:    func(e call.Event) { s.bus.Publish(e) },
+		MaxSteps:  s.cfg.IVR.MaxSteps,
+		Voicemail: s.storeVoicemail,
 	}
+}
+
+// storeVoicemail indexes a message left in a box (IVR voicemail nodes,
+// queue overflow to voicemail).
+func (s *Server) storeVoicemail(ctx context.Context, v ivr.Voicemail) error {
+	return s.store.AddVoicemail(ctx, store.Voicemail{CallID: string(v.CallID), Caller: v.Caller, Box: v.Box,
+		Path: v.Recording.Path, Duration: v.Recording.Duration, At: v.At})
 }
 
 // ivrSession adapts an app leg to the IVR engine.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/switchd/switchd/acd"
 	"github.com/switchd/switchd/call"
-	"github.com/switchd/switchd/internal/store"
+	"github.com/switchd/switchd/ivr"
 	"github.com/switchd/switchd/media/prompt"
 	"github.com/switchd/switchd/sip"
 )
@@ -151,9 +151,7 @@ func (a *acdService) startMOH(leg *sip.AppLeg, queue string) func() {
 
 // say speaks text to the caller (text to speech), bounded in time.
 func (a *acdService) say(ctx context.Context, leg *sip.AppLeg, text string) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if _, err := leg.Play(ctx, prompt.Prompt{Items: []prompt.Item{{Text: text, Language: a.s.cfg.Prompts.Language}}}); err != nil && ctx.Err() == nil {
+	if err := sayTo(ctx, leg, text); err != nil && ctx.Err() == nil {
 		a.log.Warn("announcement_failed", "call_id", string(leg.CallID()), "error", err)
 	}
 }
@@ -211,8 +209,8 @@ func (a *acdService) voicemail(ctx context.Context, leg *sip.AppLeg, box string)
 		a.log.Warn("voicemail_failed", "call_id", string(leg.CallID()), "box", box, "error", err)
 		return sip.AppResult{Cause: call.CauseFailure}
 	}
-	if err := a.s.store.AddVoicemail(context.WithoutCancel(ctx), store.Voicemail{CallID: string(leg.CallID()),
-		Caller: leg.Caller().Number, Box: box, Path: rec.Path, Duration: rec.Duration, At: a.s.now()}); err != nil {
+	if err := a.s.storeVoicemail(context.WithoutCancel(ctx), ivr.Voicemail{CallID: leg.CallID(), Caller: leg.Caller().Number,
+		Box: box, Recording: ivr.Recording{Path: rec.Path, Duration: rec.Duration}, At: a.s.now()}); err != nil {
 		a.log.Error("voicemail_not_stored", "call_id", string(leg.CallID()), "path", rec.Path, "error", err)
 	}
 	return sip.AppResult{Cause: call.CauseNormalClearing}
