@@ -222,6 +222,26 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopSIP()
 	var wg sync.WaitGroup
 	errc := make(chan error, 4)
+	// The ACD is restored (agents' states, contacts lost by the last stop)
+	// before SIP and HTTP serve: no call or API request sees it half-built.
+	// The ACD outlives ctx like SIP: callers keep waiting and agents keep
+	// answering during the drain. Its events are stored until the end.
+	acdCtx, stopACD := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopACD()
+	storeCtx, stopStore := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopStore()
+	var acdWG, storeWG sync.WaitGroup
+	storeWG.Go(func() {
+		if err := s.acdStore.Run(storeCtx); err != nil {
+			s.log.Error("acd_store_failed", "error", err)
+		}
+	})
+	s.rec.start(acdCtx, &acdWG)
+	if err := s.acd.start(acdCtx, &acdWG); err != nil {
+		s.log.Error("acd_start_failed", "error", err)
+		errc <- err // errc has room: nothing has run yet
+		cancel()
+	}
 	wg.Add(4)
 	go func() {
 		defer wg.Done()
@@ -268,24 +288,6 @@ func (s *Server) Run(ctx context.Context) error {
 	// The recorder outlives ctx: calls drained or cut off after ctx ends
 	// still publish call_ended; closeAll stops it once SIP has returned.
 	go s.cdrs.Run(context.WithoutCancel(ctx))
-	// The ACD outlives ctx like SIP: callers keep waiting and agents keep
-	// answering during the drain. Its events are stored until the end.
-	acdCtx, stopACD := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopACD()
-	storeCtx, stopStore := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopStore()
-	var acdWG, storeWG sync.WaitGroup
-	storeWG.Go(func() {
-		if err := s.acdStore.Run(storeCtx); err != nil {
-			s.log.Error("acd_store_failed", "error", err)
-		}
-	})
-	s.rec.start(acdCtx, &acdWG)
-	if err := s.acd.start(acdCtx, &acdWG); err != nil {
-		s.log.Error("acd_start_failed", "error", err)
-		errc <- err
-		cancel()
-	}
 	s.log.Info("switchd_started", "version", Version, "http", s.HTTPAddr(), "database", s.store.Path(),
 		"registrations", s.sip.Registrar().Table().Len())
 
