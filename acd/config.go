@@ -70,6 +70,10 @@ const (
 type QueueConfig struct {
 	// Name identifies the queue (IVR enqueue nodes, overflow targets).
 	Name string `yaml:"name"`
+	// Number, when set, is an internal number extensions dial to reach
+	// the queue, and transfers target ("4001"): digits, * and #. The
+	// engine does not use it; the switch's dial plan does.
+	Number string `yaml:"number"`
 	// Strategy chooses among eligible agents; default longest-idle.
 	Strategy Strategy `yaml:"strategy"`
 	// Skills every agent taking a contact of this queue must have, with the
@@ -169,9 +173,19 @@ var (
 func (c *Config) Validate() []config.Problem {
 	var ps config.Problems
 	seen := map[string]int{}
+	numbers := map[string]int{}
 	for i, q := range c.Queues {
 		at := fmt.Sprintf("queues[%d]", i)
 		ps.Merge(at, q.Validate())
+		if q.Number != "" {
+			if strings.Trim(q.Number, "0123456789*#") != "" || len(q.Number) > 32 {
+				ps.Add(at+".number", "%q is not a dialable number (digits, * and #)", q.Number)
+			} else if j, dup := numbers[q.Number]; dup {
+				ps.Add(at+".number", "number %s is also queue %d's", q.Number, j)
+			} else {
+				numbers[q.Number] = i
+			}
+		}
 		if j, dup := seen[q.Name]; dup && q.Name != "" {
 			ps.Add(at+".name", "queue %q is also defined at queues[%d]", q.Name, j)
 		} else {

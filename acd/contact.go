@@ -19,6 +19,11 @@ type Contact struct {
 	Priority int
 	// Attributes are carried to the offer (screen pop); not interpreted.
 	Attributes map[string]string
+	// Since is when the contact first entered a queue, for one that
+	// comes back (an agent transferred it to a queue): it keeps the wait
+	// it has had — its place among contacts of its priority, its total
+	// wait in events and its priority aging. Zero, or later than now: now.
+	Since time.Time
 }
 
 // SkillsFromNames turns a list of skill names ("english") or name:min

@@ -23,9 +23,13 @@ func (s *core) enqueue(ct Contact, now time.Time) (Position, error) {
 		return Position{}, fmt.Errorf("%w: %q", ErrNoQueue, ct.Queue)
 	}
 	s.seq++
+	joined := now
+	if !ct.Since.IsZero() && ct.Since.Before(now) {
+		joined = ct.Since
+	}
 	c := &contact{
 		id: ct.ID, medium: ct.Medium, caller: ct.Caller, skills: maps.Clone(ct.Skills),
-		priority: ct.Priority, attrs: maps.Clone(ct.Attributes), seq: s.seq, joined: now,
+		priority: ct.Priority, attrs: maps.Clone(ct.Attributes), seq: s.seq, joined: joined,
 	}
 	if e, ok := s.sticky[ct.Caller.Number]; ok && ct.Caller.Number != "" && now.Sub(e.at) < s.stickyMemory {
 		c.sticky = e.agent

@@ -8,7 +8,8 @@ import (
 )
 
 // A queue keeps its waiting contacts in base order: priority descending,
-// then arrival (seq) ascending. Routing and positions use the effective
+// then first arrival ascending (the time a contact first joined any
+// queue, so a transferred contact keeps its place; seq breaks ties). Routing and positions use the effective
 // order, which adds priority aging; aging depends only on the time since a
 // contact first joined, so it never reorders contacts of one base priority
 // and FIFO holds within a priority level.
@@ -17,6 +18,9 @@ import (
 func before(x, y *contact) bool {
 	if x.priority != y.priority {
 		return x.priority > y.priority
+	}
+	if !x.joined.Equal(y.joined) {
+		return x.joined.Before(y.joined)
 	}
 	return x.seq < y.seq
 }

@@ -26,13 +26,14 @@ const (
 	CauseShutdown                       // the switch was shut down in an orderly way
 	CauseCongestion                     // no capacity here or downstream (503)
 	CauseFailure                        // anything else that went wrong (500)
+	CauseTransferred                    // the party left by transferring the call (REFER, feature code, park)
 )
 
 var causeNames = []string{
 	"unknown", "normal_clearing", "busy", "no_answer", "unavailable", "not_found",
 	"invalid_number", "originator_cancel", "answered_elsewhere", "declined", "forbidden",
 	"not_acceptable", "media_timeout", "session_timeout", "switch_restart", "shutdown",
-	"congestion", "failure",
+	"congestion", "failure", "transferred",
 }
 
 // String returns the snake_case name ("normal_clearing").

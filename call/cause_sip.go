@@ -14,7 +14,7 @@ package call
 //     480); 408 is a transaction timeout, a different thing.
 //   - NormalClearing → 480, as FreeSWITCH answers for causes without a
 //     specific response.
-//   - OriginatorCancel and AnsweredElsewhere → 487 Request Terminated
+//   - OriginatorCancel, AnsweredElsewhere and Transferred → 487 Request Terminated
 //     (RFC 3261 §9.2: the answer to an INVITE that was CANCELled).
 //   - MediaTimeout and SessionTimeout → 408 (a timer expired).
 //   - SwitchRestart, Shutdown and Congestion → 503 Service Unavailable
@@ -30,7 +30,7 @@ func (c Cause) SIPStatus() int {
 		return 404
 	case CauseInvalidNumber:
 		return 484
-	case CauseOriginatorCancel, CauseAnsweredElsewhere:
+	case CauseOriginatorCancel, CauseAnsweredElsewhere, CauseTransferred:
 		return 487
 	case CauseDeclined:
 		return 603

@@ -8,7 +8,7 @@ func TestCauseSIPStatus(t *testing.T) {
 		CauseUnavailable: 480, CauseNotFound: 404, CauseInvalidNumber: 484, CauseOriginatorCancel: 487,
 		CauseAnsweredElsewhere: 487, CauseDeclined: 603, CauseForbidden: 403, CauseNotAcceptable: 488,
 		CauseMediaTimeout: 408, CauseSessionTimeout: 408, CauseSwitchRestart: 503, CauseShutdown: 503,
-		CauseCongestion: 503, CauseFailure: 500,
+		CauseCongestion: 503, CauseFailure: 500, CauseTransferred: 487,
 	}
 	for c := range Cause(len(causeNames)) {
 		w, ok := want[c]

@@ -71,8 +71,8 @@ func TestEnumsText(t *testing.T) {
 	checkEnum[State](t, "state", len(stateNames), map[State]string{StateEarlyMedia: "early_media", StateEnded: "ended"})
 	checkEnum[Cause](t, "cause", len(causeNames), map[Cause]string{
 		CauseNormalClearing: "normal_clearing", CauseSwitchRestart: "switch_restart",
-		CauseOriginatorCancel: "originator_cancel", CauseNotAcceptable: "not_acceptable", CauseFailure: "failure"})
-	if len(causeNames) != int(CauseFailure)+1 || len(stateNames) != int(StateEnded)+1 {
+		CauseOriginatorCancel: "originator_cancel", CauseNotAcceptable: "not_acceptable", CauseFailure: "failure", CauseTransferred: "transferred"})
+	if len(causeNames) != int(CauseTransferred)+1 || len(stateNames) != int(StateEnded)+1 {
 		t.Error("name tables out of step with the constants")
 	}
 	if c, err := ParseCause("busy"); err != nil || c != CauseBusy {

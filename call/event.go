@@ -20,6 +20,10 @@ const (
 	EventCallEnded      EventType = "call_ended"       // → StateEnded; Cause and HangupSide set
 	EventCallMedia      EventType = "call_media"       // codecs negotiated or a quality report; state unchanged
 	EventCallDTMF       EventType = "call_dtmf"        // a party pressed a key; Data: digit, dtmf_source, leg
+	// EventCallTransferred: a party moved the call (blind or attended
+	// transfer, pickup, park, retrieve); Data: transfer_* keys. The call
+	// keeps its ID: Caller and Callee are the parties after it.
+	EventCallTransferred EventType = "call_transferred"
 )
 
 // Keys of Event.Data for call_dtmf. One key press is one event, whether
@@ -54,6 +58,15 @@ const (
 	DataTrunk = "trunk" // trunk name
 	DataDID   = "did"   // the called number as matched, E.164 where normalisable
 	DataRoute = "route" // e.g. "did +862155550100 -> extension 1001", "rule international via carrier-a"
+
+	// On call_transferred.
+	DataTransferKind       = "transfer_kind"     // blind, attended, recall
+	DataTransferor         = "transferor"        // the number of the party that transferred
+	DataTransferee         = "transferee"        // the number of the party that was moved
+	DataTransferTarget     = "transfer_target"   // what it was moved to: a number, or the party of an attended transfer
+	DataTransferResult     = "transfer_result"   // completed, or failed
+	DataTransferStatus     = "transfer_status"   // the target's final SIP status (failed transfers)
+	DataTransferReplacedID = "transfer_replaced" // attended: the consultation call, ended by the transfer
 )
 
 // Event is one state change on the bus. Seq and Time are assigned by

@@ -166,11 +166,12 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		s: s, id: call.NewID(s.now()), a: a, caller: plan.caller, callee: plan.callee, bindings: plan.bindings,
 		direction: plan.direction, out: plan.outbound, inTrunk: plan.trunk, did: plan.did, route: plan.route, app: plan.app,
 		src: src, inbox: a.inbox, end: make(chan call.Cause, 1), connects: make(chan *connectReq),
-		monitors: make(chan monitorReq), gone: make(chan struct{}),
+		monitors: make(chan monitorReq), handoffs: make(chan handoffReq), gone: make(chan struct{}),
 	}
 	if plan.trunk != nil {
 		bc.trunkName = plan.trunk.Name
 	}
+	a.routeTo(bc, sideCaller)
 	bc.media.aTap, bc.media.bTap = tap.NewPoint(), tap.NewPoint()
 	bc.log = s.log.With("call_id", string(bc.id))
 	if !s.calls.add(bc) {
@@ -190,6 +191,14 @@ type b2bCall struct {
 	log      *slog.Logger
 	a        *uasLeg
 	b        *uacLeg
+	// pa and pb, when set, replaced a and b as the established legs of
+	// sides A and B (a transfer, pickup or park; b2bua_peer.go).
+	pa, pb peer
+	aGone  bool // a was handed to another call (attended transfer): not ours to close
+	// A transfer (b2bua_transfer.go): another call asking for a leg, and
+	// the application a transferred caller goes to next.
+	handoffs chan handoffReq
+	nextApp  Application
 	caller   call.Party
 	callee   call.Party
 	bindings []Binding

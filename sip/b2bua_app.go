@@ -137,20 +137,22 @@ func (c *b2bCall) appLoop(leg *AppLeg, done <-chan AppResult) (call.Cause, call.
 				cause = call.CauseNormalClearing
 			}
 			leg.end(cause)
-			c.a.bye()
+			c.peerOf(sideCaller).bye()
 			return cause, call.SideSwitch, ""
 		case <-tick.C:
 			if cause := c.checkTimers(c.s.now()); cause != call.CauseUnknown {
 				finish(cause)
-				c.a.bye()
+				c.peerOf(sideCaller).bye()
 				return cause, call.SideSwitch, ""
 			}
 		case cause := <-c.end:
 			finish(cause)
-			c.a.bye()
+			c.peerOf(sideCaller).bye()
 			return cause, call.SideSwitch, ""
 		case req := <-c.connects:
 			c.startConnect(rg, req)
+		case h := <-c.handoffs:
+			c.refuseHandoff(h, false)
 		case req := <-rg.withdrawn:
 			c.finishConnect(rg, req, &ConnectError{Cause: call.CauseOriginatorCancel, Err: req.ctx.Err()})
 		case ev := <-rg.events:

@@ -105,7 +105,7 @@ func (c *b2bCall) bridge(leg *AppLeg, target string) (call.Cause, call.Side) {
 			return c.bridgeFailed(leg, call.CauseNoAnswer)
 		case cause := <-c.end:
 			cancelAll(nil)
-			c.a.bye()
+			c.peerOf(sideCaller).bye()
 			return cause, call.SideSwitch
 		case r := <-c.inbox:
 			if r.tx == nil {
@@ -141,7 +141,7 @@ func (c *b2bCall) bridgeAnswered(leg *AppLeg, res *gosip.Response) (call.Cause, 
 	}
 	if err := c.relayAppCaller(leg, res); err != nil {
 		c.log.Warn("bridge_relay_failed", "error", err)
-		c.a.bye()
+		c.peerOf(sideCaller).bye()
 		c.b.bye()
 		return call.CauseNotAcceptable, call.SideSwitch
 	}
@@ -175,6 +175,6 @@ func (c *b2bCall) bridgeFailed(leg *AppLeg, cause call.Cause) (call.Cause, call.
 		leg.Play(ctx, prompt.Prompt{Items: []prompt.Item{{Tone: prompt.ToneBusy, Duration: 2 * time.Second}}})
 		cancel()
 	}
-	c.a.bye()
+	c.peerOf(sideCaller).bye()
 	return cause, call.SideSwitch
 }

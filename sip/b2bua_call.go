@@ -33,8 +33,11 @@ func (c *b2bCall) run() {
 	} else {
 		cause, side = c.setup()
 	}
-	if cause == call.CauseUnknown {
+	for cause == call.CauseUnknown {
 		cause, side = c.connected()
+		if cause == call.CauseUnknown { // transferred to an application
+			cause, side = c.runTransferredApp()
+		}
 	}
 	c.teardown(cause, side, start)
 	close(c.gone)
@@ -165,6 +168,14 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 			cancelAll(nil)
 			a.reject(503, "Service Unavailable")
 			return cause, call.SideSwitch
+		case h := <-c.handoffs:
+			// An attended transfer names this ringing consultation call:
+			// the transfer rings the callee itself; this call ends.
+			if c.refuseHandoff(h, true) {
+				cancelAll(nil)
+				a.reject(487, "Request Terminated")
+				return call.CauseTransferred, call.SideCaller
+			}
 		}
 	}
 }
@@ -187,6 +198,7 @@ func (c *b2bCall) forkTo(ctx context.Context, bindings []Binding, toUser string,
 		leg, err := c.s.newUACLeg(b, outboundCall{fromUser: c.caller.Number, fromName: c.caller.Name,
 			toUser: toUser, domain: c.s.registrar.auth.Realm(), sdp: offer}, c.inbox)
 		if err == nil {
+			leg.routeTo(c, sideCallee)
 			err = leg.start(ctx)
 		}
 		if err != nil {

@@ -26,6 +26,10 @@ func (c *b2bCall) connected() (call.Cause, call.Side) {
 		select {
 		case req := <-c.monitors:
 			c.onMonitor(req)
+		case h := <-c.handoffs:
+			if c.giveLeg(h) {
+				return c.endAfterHandoff()
+			}
 		case <-tick.C:
 			if cause := c.checkTimers(c.s.now()); cause != call.CauseUnknown {
 				c.byeOther(sideUnknown)
@@ -56,8 +60,15 @@ func (c *b2bCall) connected() (call.Cause, call.Side) {
 			case gosip.UPDATE:
 				c.refreshed(r.from, c.s.now())
 				c.update(r)
+			case gosip.REFER:
+				if cause, side, done := c.onRefer(r); done {
+					return cause, side
+				}
 			case gosip.INFO, gosip.OPTIONS:
 				r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
+			case gosip.NOTIFY:
+				// Only REFER subscriptions exist, and we never subscribe.
+				r.tx.Respond(gosip.NewResponseFromRequest(r.req, 481, "Subscription Does Not Exist", nil))
 			default:
 				res := gosip.NewResponseFromRequest(r.req, 501, "Not Implemented", nil)
 				res.AppendHeader(gosip.NewHeader("Allow", allowedMethods))
@@ -81,13 +92,11 @@ const byeWait = 2 * time.Second
 func (c *b2bCall) byeOther(from legSide) {
 	done := make(chan struct{}, 2)
 	n := 0
-	if from != sideCaller {
-		n++
-		go func() { c.a.bye(); done <- struct{}{} }()
-	}
-	if from != sideCallee && c.b != nil {
-		n++
-		go func() { c.b.bye(); done <- struct{}{} }()
+	for _, side := range []legSide{sideCaller, sideCallee} {
+		if p := c.peerOf(side); p != nil && from != side {
+			n++
+			go func() { p.bye(); done <- struct{}{} }()
+		}
 	}
 	timer := time.NewTimer(byeWait)
 	defer timer.Stop()
@@ -120,12 +129,7 @@ func (s *Server) byeContext() (context.Context, context.CancelFunc) {
 }
 
 // leg helpers by side.
-func (c *b2bCall) dialogOf(s legSide) *dialogState {
-	if s == sideCaller {
-		return c.a.dlg
-	}
-	return c.b.dlg
-}
+func (c *b2bCall) dialogOf(s legSide) *dialogState { return c.peerOf(s).dialog() }
 
 func other(s legSide) legSide {
 	if s == sideCaller {
@@ -348,7 +352,7 @@ func (c *b2bCall) takeRemote(side legSide, s *sdp.Session) error {
 	}
 	sess, src := c.media.aSess, c.src.Addr()
 	if side == sideCallee {
-		sess, src = c.media.bSess, c.b.binding.Source.Addr()
+		sess, src = c.media.bSess, c.peerOf(sideCallee).sourceAddr()
 		c.media.bRemote = s
 	} else {
 		c.media.aRemote = s
@@ -439,10 +443,17 @@ func (c *b2bCall) teardown(cause call.Cause, side call.Side, start time.Time) {
 			t.Close() // ends recorders' and recognisers' subscriptions
 		}
 	}
-	c.a.close()
+	if !c.aGone {
+		c.a.close()
+	}
 	if c.b != nil {
 		c.b.close()
 		c.releaseChannel(c.b)
+	}
+	for _, p := range []peer{c.pa, c.pb} {
+		if p != nil {
+			p.close()
+		}
 	}
 	c.publish(call.EventCallEnded, func(e *call.Event) {
 		e.Cause, e.HangupSide = cause, side

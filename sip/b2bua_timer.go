@@ -136,7 +136,7 @@ func (c *b2bCall) refreshed(from legSide, now time.Time) { c.timers[from].last =
 func (c *b2bCall) checkTimers(now time.Time) call.Cause {
 	for _, side := range []legSide{sideCaller, sideCallee} {
 		t := &c.timers[side]
-		if t.interval == 0 || (side == sideCallee && c.b == nil) {
+		if t.interval == 0 || c.peerOf(side) == nil {
 			continue
 		}
 		if t.weRefresh {
@@ -167,7 +167,7 @@ func (c *b2bCall) refresh(side legSide) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
 	defer cancel()
 	se := []gosip.Header{gosip.NewHeader("Session-Expires",
-		strconv.Itoa(int(c.timers[side].interval/time.Second))+";refresher="+refresherName(side))}
+		strconv.Itoa(int(c.timers[side].interval/time.Second))+";refresher="+refresherName(c.peerOf(side)))}
 	if c.peerAllows(side, "UPDATE") {
 		res, err := c.s.doInDialog(ctx, d, gosip.UPDATE, nil, se)
 		return err == nil && res.StatusCode != 408 && res.StatusCode != 481
@@ -177,9 +177,10 @@ func (c *b2bCall) refresh(side legSide) bool {
 }
 
 // refresherName is the refresher parameter for a leg where we refresh: we
-// are the UAS on the caller's leg and the UAC on the callee's.
-func refresherName(side legSide) string {
-	if side == sideCaller {
+// are the UAS on a leg that called us and the UAC on one we called (the
+// caller's and the callee's, unless a transfer moved legs).
+func refresherName(p peer) string {
+	if _, ok := p.(*uasLeg); ok {
 		return "uas"
 	}
 	return "uac"
@@ -187,13 +188,11 @@ func refresherName(side legSide) string {
 
 // peerAllows reports whether a leg's phone listed method in its Allow header.
 func (c *b2bCall) peerAllows(side legSide, method string) bool {
-	var hs []gosip.Header
-	if side == sideCaller {
-		hs = c.a.invite.GetHeaders("Allow")
-	} else if c.b != nil && c.b.answer != nil {
-		hs = c.b.answer.GetHeaders("Allow")
+	p := c.peerOf(side)
+	if p == nil {
+		return false
 	}
-	for _, h := range hs {
+	for _, h := range p.allow() {
 		for _, m := range strings.Split(h.Value(), ",") {
 			if strings.EqualFold(strings.TrimSpace(m), method) {
 				return true

@@ -130,6 +130,7 @@ func (c *b2bCall) trunkLeg(ctx context.Context, at *OutboundAttempt, aOffer *sdp
 		return nil, err
 	}
 	leg.attempt = at
+	leg.routeTo(c, sideCallee)
 	return leg, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	gosip "github.com/emiago/sipgo/sip"
 )
@@ -18,7 +19,7 @@ type uacLeg struct {
 	invite  *gosip.Request
 	tx      gosip.ClientTransaction
 	dlg     *dialogState
-	inbox   chan dialogRequest
+	rt      atomic.Pointer[legRoute]
 
 	mu     sync.Mutex
 	ack    *gosip.Request  // our ACK for the 2xx, re-sent on 2xx retransmissions
@@ -86,7 +87,9 @@ func (s *Server) newUACLeg(b Binding, oc outboundCall, inbox chan dialogRequest)
 		req.SetBody(oc.sdp)
 		req.AppendHeader(gosip.NewHeader("Content-Type", "application/sdp"))
 	}
-	return &uacLeg{srv: s, binding: b, invite: req, dlg: d, inbox: inbox}, nil
+	l := &uacLeg{srv: s, binding: b, invite: req, dlg: d}
+	l.rt.Store(&legRoute{inbox: inbox, side: sideCallee})
+	return l, nil
 }
 
 // start sends the INVITE.
@@ -180,15 +183,16 @@ func (l *uacLeg) onAck(req *gosip.Request) {
 	if cseq := req.CSeq(); cseq != nil {
 		l.dlg.acked(cseq.SeqNo)
 	}
+	rt := l.rt.Load()
 	select {
-	case l.inbox <- dialogRequest{req: req, from: sideCallee}:
+	case rt.inbox <- dialogRequest{req: req, from: rt.side, leg: l}:
 	default:
 	}
 }
 
 // onRequest implements dialogPeer: in-dialog requests from the callee.
 func (l *uacLeg) onRequest(req *gosip.Request, tx gosip.ServerTransaction) {
-	deliver(l.dlg, l.inbox, sideCallee, req, tx)
+	deliver(l.dlg, l.rt.Load(), l, req, tx)
 }
 
 func (l *uacLeg) close() { l.srv.dialogs.remove(l.dlg.key()) }

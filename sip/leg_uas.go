@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gosip "github.com/emiago/sipgo/sip"
@@ -22,7 +23,8 @@ type uasLeg struct {
 	cancelled <-chan struct{} // closed when the caller CANCELs
 	acked     chan struct{}   // closed on the ACK for our 2xx
 	ackOne    sync.Once
-	inbox     chan dialogRequest // BYE, re-INVITE, UPDATE… from the caller
+	inbox     chan dialogRequest // the call's inbox when the leg was made
+	rt        atomic.Pointer[legRoute]
 
 	mu        sync.Mutex
 	finalSent bool
@@ -35,6 +37,7 @@ type dialogRequest struct {
 	req  *gosip.Request
 	tx   gosip.ServerTransaction
 	from legSide
+	leg  peer // the leg it came on
 }
 
 // legSide says which leg of a call something concerns.
@@ -79,6 +82,7 @@ func newUASLeg(srv *Server, req *gosip.Request, tx gosip.ServerTransaction, ladd
 		},
 	}
 	l.dlg.remoteCSeq = req.CSeq().SeqNo
+	l.rt.Store(&legRoute{inbox: l.inbox, side: sideCaller})
 	l.dlg.contact = srv.contactFor(laddr, req.Transport())
 	cancelled := func(*gosip.Request) { pending.cancel() }
 	if !tx.OnCancel(cancelled) {
@@ -190,20 +194,21 @@ func (l *uasLeg) onAck(req *gosip.Request) {
 }
 
 func (l *uasLeg) deliverAck(req *gosip.Request) {
+	rt := l.rt.Load()
 	select {
-	case l.inbox <- dialogRequest{req: req, from: sideCaller}:
+	case rt.inbox <- dialogRequest{req: req, from: rt.side, leg: l}:
 	default:
 	}
 }
 
 // onRequest implements dialogPeer: in-dialog requests from the caller.
 func (l *uasLeg) onRequest(req *gosip.Request, tx gosip.ServerTransaction) {
-	deliver(l.dlg, l.inbox, sideCaller, req, tx)
+	deliver(l.dlg, l.rt.Load(), l, req, tx)
 }
 
 // deliver checks CSeq order and hands an in-dialog request to the call
 // goroutine, or answers it at once when the call cannot take it.
-func deliver(d *dialogState, inbox chan dialogRequest, side legSide, req *gosip.Request, tx gosip.ServerTransaction) {
+func deliver(d *dialogState, rt *legRoute, leg peer, req *gosip.Request, tx gosip.ServerTransaction) {
 	if req.Method == gosip.INVITE && d.pendingOut.Load() {
 		res := gosip.NewResponseFromRequest(req, 491, "Request Pending", nil)
 		tx.Respond(res)
@@ -215,7 +220,7 @@ func deliver(d *dialogState, inbox chan dialogRequest, side legSide, req *gosip.
 	}
 	done := make(chan struct{})
 	select {
-	case inbox <- dialogRequest{req: req, tx: &notifyTx{ServerTransaction: tx, done: done}, from: side}:
+	case rt.inbox <- dialogRequest{req: req, tx: &notifyTx{ServerTransaction: tx, done: done}, from: rt.side, leg: leg}:
 		// Keep the transaction until the call goroutine has answered it:
 		// sipgo terminates the transaction when this handler returns.
 		select {

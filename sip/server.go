@@ -18,7 +18,7 @@ import (
 )
 
 // allowedMethods is the Allow header of our OPTIONS answers.
-const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO"
+const allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY"
 
 // Server is switchd's SIP front: it owns the listening sockets, answers
 // REGISTER and out-of-dialog OPTIONS, and keeps registered phones qualified.
@@ -104,6 +104,8 @@ func NewServer(cfg Config, o ServerOptions) (*Server, error) {
 	srv.OnBye(s.onDialogRequest)
 	srv.OnUpdate(s.onDialogRequest)
 	srv.OnInfo(s.onDialogRequest)
+	srv.OnRefer(s.onDialogRequest)
+	srv.OnNotify(s.onDialogRequest)
 	srv.OnCancel(s.onCancel)
 	s.b2b = o.B2BUA
 	s.qual = newQualifier(s, cfg.QualifyInterval.D())

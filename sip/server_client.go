@@ -132,7 +132,9 @@ func (s *Server) doInDialog(ctx context.Context, d *dialogState, method gosip.Re
 	}
 	if body != nil {
 		req.SetBody(body)
-		req.AppendHeader(gosip.NewHeader("Content-Type", "application/sdp"))
+		if req.ContentType() == nil {
+			req.AppendHeader(gosip.NewHeader("Content-Type", "application/sdp"))
+		}
 	}
 	tx, err := s.send(ctx, req)
 	if err != nil {

@@ -89,6 +89,9 @@ type acdService struct {
 	mu      sync.Mutex
 	waiters map[call.ID]*waiter
 	queued  map[call.ID]bool        // calls that entered a queue, until they end
+	// firstQueued is when each of those calls first entered a queue, at
+	// what priority: a call transferred back into a queue keeps both.
+	firstQueued map[call.ID]acd.Contact
 	own     map[call.ID]acd.AgentID // agents' own (non-queue) calls in progress
 	byExt   map[string]acd.AgentID  // device → agent, for own calls and feature codes
 
@@ -102,7 +105,7 @@ var _ web.ACD = (*acdService)(nil)
 // newACD builds the engine with the stored agents; Run starts it.
 func newACD(s *Server, qcfg acd.Config) (*acdService, error) {
 	a := &acdService{s: s, log: s.log.With("component", "acd"), qcfg: qcfg,
-		waiters: map[call.ID]*waiter{}, queued: map[call.ID]bool{}, own: map[call.ID]acd.AgentID{}, byExt: map[string]acd.AgentID{}}
+		waiters: map[call.ID]*waiter{}, queued: map[call.ID]bool{}, firstQueued: map[call.ID]acd.Contact{}, own: map[call.ID]acd.AgentID{}, byExt: map[string]acd.AgentID{}}
 	stored, err := s.store.Agents(context.Background())
 	if err != nil {
 		return nil, fmt.Errorf("acd: agents: %w", err)
@@ -227,6 +230,7 @@ func (a *acdService) ownCall(ctx context.Context, e call.Event) {
 	agent, tracked := a.own[e.CallID]
 	if queued && e.Type == call.EventCallEnded {
 		delete(a.queued, e.CallID)
+		delete(a.firstQueued, e.CallID)
 	}
 	a.mu.Unlock()
 	if queued {
@@ -283,6 +287,18 @@ func (a *acdService) queueConfig(name string) (acd.QueueConfig, bool) {
 		}
 	}
 	return acd.QueueConfig{}, false
+}
+
+// queueByNumber returns the queue whose internal number is n.
+func (a *acdService) queueByNumber(n string) (string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, q := range a.qcfg.Queues {
+		if q.Number != "" && q.Number == n {
+			return q.Name, true
+		}
+	}
+	return "", false
 }
 
 // Status implements web.ACD.

@@ -86,10 +86,11 @@ func newACDPersister(st *store.Store, bus *call.Bus, log *slog.Logger) (*acdPers
 	}, nil
 }
 
-// persistsACDEvent reports whether the persister records e: queue_* and
-// agent_state events.
+// persistsACDEvent reports whether the persister records e: queue_*,
+// agent_state and call_transferred events (a contact's trace shows who
+// moved it where, under its one call ID).
 func persistsACDEvent(e call.Event) bool {
-	return strings.HasPrefix(string(e.Type), "queue_") || e.Type == acd.EventAgentState
+	return strings.HasPrefix(string(e.Type), "queue_") || e.Type == acd.EventAgentState || e.Type == call.EventCallTransferred
 }
 
 // Run records events until ctx ends or the bus closes, then commits every

@@ -68,6 +68,12 @@ func (a *acdService) wait(ctx context.Context, leg *sip.AppLeg, ct acd.Contact) 
 	a.mu.Lock()
 	a.waiters[ct.ID] = w
 	a.queued[ct.ID] = true
+	if first, ok := a.firstQueued[ct.ID]; ok {
+		// Back in a queue (a transfer): the wait so far and the priority stay.
+		ct.Since, ct.Priority = first.Since, max(ct.Priority, first.Priority)
+	} else {
+		a.firstQueued[ct.ID] = acd.Contact{Since: a.s.now(), Priority: ct.Priority}
+	}
 	a.mu.Unlock()
 	defer func() {
 		a.mu.Lock()
@@ -76,6 +82,13 @@ func (a *acdService) wait(ctx context.Context, leg *sip.AppLeg, ct acd.Contact) 
 	}()
 
 	pos, err := a.engine.Enqueue(ctx, ct)
+	// A call transferred here by its agent is still that agent's contact
+	// until the engine hears the agent's part ended (the connector's
+	// goroutine reports it): wait for that, briefly.
+	for i := 0; errors.Is(err, acd.ErrDuplicateContact) && i < 100 && ctx.Err() == nil; i++ {
+		time.Sleep(20 * time.Millisecond)
+		pos, err = a.engine.Enqueue(ctx, ct)
+	}
 	if err != nil {
 		log.Warn("enqueue_failed", "queue", ct.Queue, "error", err)
 		cause := call.CauseUnavailable

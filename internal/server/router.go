@@ -34,6 +34,9 @@ type router struct {
 	// queue returns the application putting a call in queue name, if it
 	// exists.
 	queue func(name string) (sip.Application, bool)
+	// queueNumber returns the application of the queue with internal
+	// number n (dialled by an extension, or a transfer's target).
+	queueNumber func(n string) (sip.Application, bool)
 	// codes are the agents' feature codes (*50 login, ...).
 	codes map[string]sip.Application
 	// conference returns the application of a conference room's number;
@@ -188,6 +191,11 @@ func (r *router) Outbound(ctx context.Context, ext call.Party, dialled string) (
 func (r *router) Application(_ context.Context, _ call.Party, dialled string) (sip.Application, bool) {
 	if app, ok := r.codes[dialled]; ok {
 		return app, true
+	}
+	if r.queueNumber != nil {
+		if app, ok := r.queueNumber(dialled); ok {
+			return app, true
+		}
 	}
 	if r.conference != nil {
 		if app, ok := r.conference(dialled); ok {

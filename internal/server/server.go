@@ -153,6 +153,13 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 		}
 		return queueApp{a: s.acd, queue: name}, true
 	}
+	s.router.queueNumber = func(n string) (sip.Application, bool) {
+		name, ok := s.acd.queueByNumber(n)
+		if !ok {
+			return nil, false
+		}
+		return queueApp{a: s.acd, queue: name}, true
+	}
 	s.router.codes = s.acd.featureCodes(cfg.ACD.FeatureCodes)
 	s.confs = newConferences(cfg.Conferences, s.bus, log.With("component", "conference"), s.now)
 	s.router.conference, s.router.room = s.confs.app, s.confs.byName

@@ -1,0 +1,180 @@
+package server_test
+
+import (
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/switchd/switchd/internal/sipptest"
+	"github.com/switchd/switchd/internal/store"
+)
+
+// The transfer tests: a carrier's caller (quCall: its own RTP, echoes
+// counted) reaches agent a1 (extension 2001) through queue gold; a1's
+// phone (sipp) transfers it with REFER. Every phone echoes the caller's
+// packets (-rtp_echo), so echoes arriving after the transferor's phone
+// has left the call crossed the target's phone.
+
+const xfQueues = `
+  - name: sales
+  - name: gold
+    offer_timeout: 10s
+  - name: silver
+    number: "4002"
+    offer_timeout: 10s
+`
+
+// xfServer starts switchd with a1 in gold, a2 (2002) in silver and plain
+// extensions 3001 and 3002.
+func xfServer(t *testing.T) *testServer {
+	t.Helper()
+	agents := []store.Agent{
+		quAgent("a1", "2001", store.AgentQueue{Queue: "gold"}),
+		quAgent("a2", "2002", store.AgentQueue{Queue: "silver"}),
+	}
+	ts, _, _ := quServer(t, quQueues(xfQueues), agents)
+	ts.addExtension("3001", quAgentPW)
+	ts.addExtension("3002", quAgentPW)
+	return ts
+}
+
+// xfPhone registers ext and runs scenario scen (testdata path) as its
+// phone for one call with keys, media echoed, -d talk.
+func (ts *testServer) xfPhone(t *testing.T, scen, ext string, talk time.Duration, keys map[string]string) *sipptest.Process {
+	t.Helper()
+	port := sipptest.FreePort(t, "127.0.0.1")
+	reg := ts.sippRegister("register.xml", ext, quAgentPW, ext, "3600")
+	reg.LocalPort = port
+	requireSuccess(t, sipptest.Run(t, reg), 1)
+	mp := sipptest.FreeMediaPort(t, "127.0.0.1")
+	p := sipptest.Start(t, sipptest.Options{
+		Scenario: filepath.Join("testdata", scen), Remote: ts.udpAddr, LocalPort: port, Calls: 1, Timeout: 60 * time.Second,
+		Keys: keys,
+		Args: []string{"-mi", "127.0.0.1", "-mp", strconv.Itoa(mp), "-rtp_echo", "-d", strconv.Itoa(int(talk.Milliseconds()))},
+	})
+	p.WaitListening("127.0.0.1", port, 5*time.Second)
+	return p
+}
+
+// echoesNow is how many of the caller's packets came back so far.
+func (c *quCaller) echoesNow() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.echoes
+}
+
+// xfTransfers returns the call's stored call_transferred events.
+func (ts *testServer) xfTransfers(t *testing.T, callID string) []quEvent {
+	t.Helper()
+	var out []quEvent
+	for _, e := range ts.quEvents(t, "call_id="+callID) {
+		if e.Type == "call_transferred" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// xfCallID is the call ID the queue gave the caller's call.
+func (ts *testServer) xfCallID(t *testing.T) string {
+	t.Helper()
+	joined := ts.quWaitEvents(t, "queue=gold", "queue_joined", 1, 10*time.Second)
+	return joined[0].CallID
+}
+
+// TestTransferBlindToExtension: agent a1 answers a queue call and
+// transfers the caller blind (REFER) to extension 3001. a1's phone gets
+// NOTIFY 100 … 200 (message/sipfrag) and then switchd's BYE; the caller's
+// audio then crosses 3001's phone; the transfer is in the call's trace.
+func TestTransferBlindToExtension(t *testing.T) {
+	t.Parallel()
+	ts := xfServer(t)
+	target := ts.xfPhone(t, "queue/agent_answer_bye.xml", "3001", 4*time.Second, nil)
+	agent := ts.xfPhone(t, "transfer/agent_refer_ok.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "3001"})
+	ts.quSetState(t, "a1", "available", "")
+	c := ts.quCall(t, "013900000001", didGold)
+	id := ts.xfCallID(t)
+	c.waitEchoes(t, 10, 20*time.Second) // through a1's phone
+	requireSuccess(t, agent.Wait(), 1)  // REFER, NOTIFYs, switchd's BYE
+	before := c.echoesNow()
+	c.waitEchoes(t, before+25, 10*time.Second) // a1 has left: through 3001's phone
+	requireSuccess(t, target.Wait(), 1)        // 3001 hangs up after its talk time
+	requireSuccess(t, c.proc.Wait(), 1)        // and the caller gets BYE
+
+	xs := ts.xfTransfers(t, id)
+	if len(xs) != 1 || xs[0].Data["transfer_kind"] != "blind" || xs[0].Data["transferor"] != "2001" ||
+		xs[0].Data["transfer_target"] != "3001" || xs[0].Data["transfer_result"] != "completed" ||
+		xs[0].Data["transferee"] != "+8613900000001" {
+		t.Fatalf("transfers of %s: %+v, want one blind 2001 → 3001 completed for +8613900000001", id, xs)
+	}
+}
+
+// TestTransferBlindBusyReturnsToTransferor: the target (3002) is busy
+// (486). a1's phone gets the failure in the final NOTIFY and the caller is
+// back with a1: its audio crosses a1's phone again until a1 hangs up.
+func TestTransferBlindBusyReturnsToTransferor(t *testing.T) {
+	t.Parallel()
+	ts := xfServer(t)
+	busy := ts.xfPhone(t, "sippcall/uas_busy.xml", "3002", 0, nil)
+	agent := ts.xfPhone(t, "transfer/agent_refer_fail.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "3002"})
+	ts.quSetState(t, "a1", "available", "")
+	c := ts.quCall(t, "013900000001", didGold)
+	id := ts.xfCallID(t)
+	c.waitEchoes(t, 10, 20*time.Second)
+	requireSuccess(t, busy.Wait(), 1)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(ts.xfTransfers(t, id)) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	before := c.echoesNow()
+	c.waitEchoes(t, before+25, 5*time.Second) // back through a1's phone (the only one left)
+	requireSuccess(t, agent.Wait(), 1)        // a1 hangs up 2 s after the failure
+	requireSuccess(t, c.proc.Wait(), 1)
+
+	xs := ts.xfTransfers(t, id)
+	if len(xs) != 1 || xs[0].Data["transfer_result"] != "failed" || xs[0].Data["transfer_status"] != "486" ||
+		xs[0].Data["transfer_target"] != "3002" {
+		t.Fatalf("transfers of %s: %+v, want one failed with 486 to 3002", id, xs)
+	}
+}
+
+// TestTransferBlindToQueue: a1 transfers the caller to queue silver by
+// its number (4002). The caller enters silver keeping its wait so far and
+// its priority, a2 answers, and the caller's audio crosses a2's phone.
+func TestTransferBlindToQueue(t *testing.T) {
+	t.Parallel()
+	ts := xfServer(t)
+	a2 := ts.xfPhone(t, "queue/agent_answer_bye.xml", "2002", 3*time.Second, nil)
+	agent := ts.xfPhone(t, "transfer/agent_refer_ok.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "4002"})
+	ts.quSetState(t, "a1", "available", "")
+	ts.quSetState(t, "a2", "available", "")
+	c := ts.quCall(t, "013900000001", didGold)
+	id := ts.xfCallID(t)
+	c.waitEchoes(t, 10, 20*time.Second)
+	requireSuccess(t, agent.Wait(), 1)
+	before := c.echoesNow()
+	c.waitEchoes(t, before+25, 15*time.Second) // through a2's phone
+	requireSuccess(t, a2.Wait(), 1)
+	requireSuccess(t, c.proc.Wait(), 1)
+
+	var goldWait, silverWait, silverTotal int
+	for _, e := range ts.quEvents(t, "call_id="+id) {
+		switch {
+		case e.Type == "queue_answered" && e.Data["queue"] == "gold":
+			goldWait, _ = strconv.Atoi(e.Data["wait_ms"])
+		case e.Type == "queue_answered" && e.Data["queue"] == "silver":
+			silverWait, _ = strconv.Atoi(e.Data["wait_ms"])
+			silverTotal, _ = strconv.Atoi(e.Data["total_wait_ms"])
+		}
+	}
+	// The total wait in silver counts from the caller's first queue: it
+	// covers gold's wait and a1's talk (1.5 s), not just silver's wait.
+	if silverTotal < goldWait+silverWait+1500 {
+		t.Fatalf("silver total wait %d ms, want ≥ gold wait %d + a1's talk 1500 + silver wait %d", silverTotal, goldWait, silverWait)
+	}
+	xs := ts.xfTransfers(t, id)
+	if len(xs) != 1 || xs[0].Data["transfer_target"] != "4002" || xs[0].Data["transfer_result"] != "completed" {
+		t.Fatalf("transfers of %s: %+v, want one to 4002 completed", id, xs)
+	}
+}

@@ -1,0 +1,80 @@
+package sip
+
+import (
+	"net/netip"
+
+	gosip "github.com/emiago/sipgo/sip"
+)
+
+// peer is an established dialog with a phone or carrier, whichever way it
+// was set up: the caller's leg (uasLeg, switchd answered its INVITE) or a
+// leg switchd called (uacLeg). Once a call is answered it sees only
+// peers, so a transfer, a pickup or a park can put any leg on either side.
+type peer interface {
+	bye() error
+	close()
+	dialog() *dialogState
+	// sourceAddr is where the leg's SIP comes from: RTP from that address
+	// is latched even when the SDP says otherwise (NAT).
+	sourceAddr() netip.Addr
+	// allow is the leg's Allow header values (what it takes in-dialog).
+	allow() []gosip.Header
+	// routeTo sends the leg's in-dialog requests to call c, as side.
+	routeTo(c *b2bCall, side legSide)
+	// owner is the call the leg belongs to now (nil before it has one).
+	owner() (*b2bCall, legSide)
+}
+
+// legRoute is where a leg's in-dialog requests go.
+type legRoute struct {
+	inbox chan dialogRequest
+	side  legSide
+	call  *b2bCall
+}
+
+func (l *uasLeg) dialog() *dialogState { return l.dlg }
+func (l *uacLeg) dialog() *dialogState { return l.dlg }
+
+func (l *uasLeg) sourceAddr() netip.Addr {
+	a, _ := netip.ParseAddrPort(l.invite.Source())
+	return a.Addr().Unmap()
+}
+func (l *uacLeg) sourceAddr() netip.Addr { return l.binding.Source.Addr() }
+
+func (l *uasLeg) allow() []gosip.Header { return l.invite.GetHeaders("Allow") }
+func (l *uacLeg) allow() []gosip.Header {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.answer == nil {
+		return nil
+	}
+	return l.answer.GetHeaders("Allow")
+}
+
+func (l *uasLeg) routeTo(c *b2bCall, side legSide) {
+	l.rt.Store(&legRoute{inbox: c.inbox, side: side, call: c})
+}
+func (l *uacLeg) routeTo(c *b2bCall, side legSide) {
+	l.rt.Store(&legRoute{inbox: c.inbox, side: side, call: c})
+}
+
+func (l *uasLeg) owner() (*b2bCall, legSide) { rt := l.rt.Load(); return rt.call, rt.side }
+func (l *uacLeg) owner() (*b2bCall, legSide) { rt := l.rt.Load(); return rt.call, rt.side }
+
+// peerOf is the established leg on side s: the one a transfer put there,
+// else the call's own (nil when side B has none).
+func (c *b2bCall) peerOf(s legSide) peer {
+	if s == sideCaller {
+		if c.pa != nil {
+			return c.pa
+		}
+		return c.a
+	}
+	if c.pb != nil {
+		return c.pb
+	}
+	if c.b != nil {
+		return c.b
+	}
+	return nil
+}

@@ -1,0 +1,526 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	gosip "github.com/emiago/sipgo/sip"
+
+	"github.com/switchd/switchd/call"
+	"github.com/switchd/switchd/media"
+	"github.com/switchd/switchd/media/prompt"
+	"github.com/switchd/switchd/media/sdp"
+)
+
+// Transfers (RFC 5589 describes the call flows phones expect). switchd
+// performs every transfer itself, as a B2BUA: the transferee never sees a
+// REFER, and no party learns another's address. Whichever leg transfers,
+// the call first swaps its sides so that the transferee is on side A and
+// the transferor on side B; the transfer then replaces side B (a new leg
+// to the target, or the consultation call's other party), or sends side A
+// to an application (a queue, an IVR flow). The call keeps its ID through
+// all of it: CDRs and contact events show the chain under one ID.
+
+// transferKind names what moved the call (call.DataTransferKind).
+const (
+	transferBlind    = "blind"
+	transferAttended = "attended"
+	transferRecall   = "recall" // the target failed and the transferor had left: ring them back
+)
+
+// onRefer takes a REFER from one leg (RFC 3515): it answers 202 and
+// performs the transfer, reporting progress in NOTIFYs. done reports that
+// connected must return (cause, side): the call ended, or (CauseUnknown)
+// the transferee goes to an application.
+func (c *b2bCall) onRefer(r dialogRequest) (call.Cause, call.Side, bool) {
+	rt, sub, ok := c.acceptRefer(r)
+	if !ok {
+		return call.CauseUnknown, call.SideUnknown, false
+	}
+	if r.from == sideCaller {
+		c.swapSides()
+	}
+	if rt.Replaces != nil {
+		return c.attendedTransfer(sub, *rt.Replaces, rt.Target)
+	}
+	return c.blindTransfer(sub, rt.Target, transferBlind)
+}
+
+// swapSides exchanges sides A and B of a connected call: legs, media,
+// parties, hold and session-timer state. Nothing is sent; the relay
+// restarts with the same two sessions.
+func (c *b2bCall) swapSides() {
+	pa, pb := c.peerOf(sideCaller), c.peerOf(sideCallee)
+	c.pa, c.pb = pb, pa
+	c.pa.routeTo(c, sideCaller)
+	c.pb.routeTo(c, sideCallee)
+	c.src = netip.AddrPortFrom(c.pa.sourceAddr(), 0)
+	c.caller, c.callee = c.callee, c.caller
+	m := &c.media
+	m.aSess, m.bSess = m.bSess, m.aSess
+	m.aOrigin, m.bOrigin = m.bOrigin, m.aOrigin
+	m.aIP, m.bIP = m.bIP, m.aIP
+	m.aRemote, m.bRemote = m.bRemote, m.aRemote
+	m.aLocal, m.bLocal = m.bLocal, m.aLocal
+	m.aCodecs, m.bCodecs = m.bCodecs, m.aCodecs
+	m.aTap, m.bTap = m.bTap, m.aTap
+	c.held[sideCaller], c.held[sideCallee] = c.held[sideCallee], c.held[sideCaller]
+	c.timers[sideCaller], c.timers[sideCallee] = c.timers[sideCallee], c.timers[sideCaller]
+	if c.moh != nil {
+		c.moh.side = other(c.moh.side)
+	}
+	if m.relay != nil {
+		if err := c.startRelay(); err != nil {
+			c.log.Warn("relay_restart_failed", "error", err)
+		}
+	}
+}
+
+// blindTransfer moves the transferee (side A) to target on behalf of the
+// transferor (side B): an application the transferor could dial (a queue,
+// an IVR flow, a service) or an extension, rung while the transferee
+// hears ringback. Outside numbers obey the transferor's permission class.
+func (c *b2bCall) blindTransfer(sub *referSub, target, kind string) (call.Cause, call.Side, bool) {
+	ctx := context.Background()
+	transferor := c.callee
+	if ext, err := c.s.b2b.Directory.Extension(ctx, transferor.Number); err == nil {
+		transferor = ext
+	}
+	if r := c.s.b2b.Router; r != nil {
+		if app, ok := r.Application(ctx, transferor, target); ok {
+			return c.transferToApp(sub, app, target, kind)
+		}
+	}
+	party, err := c.s.b2b.Directory.Extension(ctx, target)
+	switch {
+	case err == nil:
+		bindings := c.s.registrar.Table().Lookup(target)
+		if len(bindings) == 0 {
+			return c.transferFailed(sub, kind, target, 480, true)
+		}
+		return c.ringTarget(sub, kind, party, bindings, true)
+	case !errors.Is(err, ErrUnknownUser):
+		return c.transferFailed(sub, kind, target, 500, true)
+	}
+	code := 404
+	if r := c.s.b2b.Router; r != nil {
+		switch _, err := r.Outbound(ctx, transferor, target); {
+		case errors.Is(err, ErrNotAllowed):
+			c.log.Info("transfer_refused", "transferor", transferor.Number, "target", target, "reason", err.Error())
+			code = 403
+		case err == nil:
+			code = 501 // an outside number: see the transfer note in docs
+		}
+	}
+	return c.transferFailed(sub, kind, target, code, true)
+}
+
+// transferToApp ends the transferor's part and sends the transferee to
+// app: the transfer is complete once the application has the caller.
+func (c *b2bCall) transferToApp(sub *referSub, app Application, target, kind string) (call.Cause, call.Side, bool) {
+	sub.notify(200, "OK")
+	transferor := c.callee
+	c.publishTransfer(kind, transferor.Number, target, "completed", 0, "")
+	if p := c.peerOf(sideCallee); p != nil {
+		sub.byeAfter(p)
+	}
+	c.reportEnd(call.CauseTransferred, call.SideCallee)
+	c.stopHoldMusic(false)
+	m := &c.media
+	if m.relay != nil {
+		m.relay.Stop()
+		m.relayCancel()
+		m.relay = nil
+	}
+	if m.bSess != nil {
+		m.bSess.Close()
+		m.bSess = nil
+	}
+	if c.b != nil {
+		c.releaseChannel(c.b)
+		c.b.close()
+	}
+	c.b, c.pb = nil, nil
+	m.bRemote, m.bLocal, m.bCodecs, m.bOrigin = nil, nil, nil, nil
+	c.held[sideCallee] = false
+	c.timers[sideCallee] = sessionTimer{}
+	c.holdChanged(c.s.now())
+	c.unhold(sideCaller)
+	c.callee = call.Party{Number: target, Name: app.Name()}
+	c.route += " -> transfer " + target
+	c.nextApp = app
+	return call.CauseUnknown, call.SideUnknown, true
+}
+
+// runTransferredApp runs the application a transfer sent side A to, like
+// runApp after the answer.
+func (c *b2bCall) runTransferredApp() (call.Cause, call.Side) {
+	c.app, c.nextApp = c.nextApp, nil
+	c.ended = nil
+	leg := newAppLeg(c, c.s.b2b.Prompts)
+	defer leg.end(call.CauseNormalClearing)
+	ep, err := c.media.aSess.StartEndpoint(leg.ctx, c.endpointConfig(leg))
+	if err != nil {
+		c.log.Error("endpoint_failed", "error", err)
+		c.peerOf(sideCaller).bye()
+		return call.CauseFailure, call.SideSwitch
+	}
+	leg.ep = ep
+	defer ep.Stop()
+	c.log.Info("app_started", "app", c.app.Name(), "transferred", true)
+	done := make(chan AppResult, 1)
+	go func() { done <- c.app.Run(leg.ctx, leg) }()
+	cause, side, target := c.appLoop(leg, done)
+	if target != "" {
+		return c.bridge(leg, target)
+	}
+	return cause, side
+}
+
+// targetMedia is the session and SDP state of a leg being set up to
+// replace side B.
+type targetMedia struct {
+	sess          *media.Session
+	origin        *sdp.OriginTracker
+	ip            netip.Addr
+	remote, local *sdp.Session
+	codecs        []media.Codec
+}
+
+// ringTarget rings every binding of party (an extension) and, on the
+// first answer, puts it on side B in place of the transferor. The
+// transferee hears ringback meanwhile. transferorUp is false when the
+// transferor has already left (a recall).
+func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindings []Binding, transferorUp bool) (call.Cause, call.Side, bool) {
+	transferor := c.peerOf(sideCallee)
+	transferorNum := c.callee.Number
+	if !transferorUp {
+		transferor = nil
+	}
+	tm := targetMedia{ip: c.s.mediaIPFor(bindings[0].Source.Addr())}
+	var err error
+	if tm.sess, err = c.s.b2b.Media.NewSession(); err != nil {
+		c.log.Error("media_unavailable", "error", err)
+		return c.transferFailed(sub, kind, party.Number, 503, transferorUp)
+	}
+	tm.origin = sdp.NewOriginTracker(originFor(tm.ip, c.media.sid+2+uint64(c.s.now().UnixNano()&0xffff)))
+	tm.local, err = sdp.Build(sdp.Local{Addr: tm.ip, Port: int(tm.sess.LocalAddr().Port()), Codecs: preferFirst(c.media.aCodecs),
+		TelephoneEvent: sdp.TelephoneEvent.PayloadType, Ptime: 20 * time.Millisecond})
+	if err != nil {
+		tm.sess.Close()
+		return c.transferFailed(sub, kind, party.Number, 500, transferorUp)
+	}
+	offer := stamp(tm.origin, tm.local)
+
+	ctx, cancelBranches := context.WithCancel(context.Background())
+	defer cancelBranches()
+	events := make(chan branchEvent, 16)
+	live := map[*uacLeg]bool{}
+	for _, b := range bindings {
+		leg, err := c.s.newUACLeg(b, outboundCall{fromUser: c.caller.Number, fromName: c.caller.Name,
+			toUser: party.Number, domain: c.s.registrar.auth.Realm(), sdp: offer}, c.inbox)
+		if err == nil {
+			leg.routeTo(c, sideCallee)
+			err = leg.start(ctx)
+		}
+		if err != nil {
+			c.log.Warn("branch_failed", "contact", b.Contact, "error", err)
+			continue
+		}
+		live[leg] = true
+		go readBranch(ctx, leg, events)
+	}
+	if len(live) == 0 {
+		tm.sess.Close()
+		return c.transferFailed(sub, kind, party.Number, 480, transferorUp)
+	}
+	cancelAll := func(except *uacLeg) {
+		for l := range live {
+			if l != except {
+				l.cancel(context.Background())
+			}
+		}
+	}
+	stopRing := c.playToCaller(prompt.ToneRingback)
+	c.log.Info("transfer_ringing", "kind", kind, "target", party.Number, "transferor", transferorNum)
+	ring := time.NewTimer(c.s.b2b.RingTimeout)
+	defer ring.Stop()
+	best := 0
+	fail := func(code int) (call.Cause, call.Side, bool) {
+		cancelAll(nil)
+		stopRing()
+		tm.sess.Close()
+		return c.transferFailed(sub, kind, party.Number, code, transferor != nil)
+	}
+	for {
+		select {
+		case ev := <-events:
+			l := ev.leg
+			switch {
+			case ev.done || ev.res == nil:
+				delete(live, l)
+			case ev.res.IsProvisional():
+				continue // the transferor heard 100 Trying; the next NOTIFY is final (RFC 5589 §6)
+			case ev.res.IsSuccess():
+				delete(live, l)
+				if err := l.confirm(ev.res); err != nil {
+					c.log.Warn("ack_failed", "error", err)
+				}
+				cancelAll(l)
+				stopRing()
+				if err := tm.answered(ev.res.Body(), l.binding.Source.Addr()); err != nil {
+					c.log.Warn("transfer_target_sdp_unusable", "error", err)
+					go l.bye()
+					tm.sess.Close()
+					return c.transferFailed(sub, kind, party.Number, 488, transferor != nil)
+				}
+				c.completeTransfer(sub, kind, transferor, transferorNum, l, party, tm, ev.res, "")
+				return call.CauseUnknown, call.SideUnknown, false
+			default:
+				delete(live, l)
+				best = betterFinal(best, int(ev.res.StatusCode))
+			}
+			if len(live) == 0 {
+				if best == 0 {
+					best = 480
+				}
+				return fail(best)
+			}
+		case <-ring.C:
+			return fail(480)
+		case cause := <-c.end:
+			cancelAll(nil)
+			stopRing()
+			tm.sess.Close()
+			sub.notify(503, "Service Unavailable")
+			c.byeTransferParties(transferor)
+			return cause, call.SideSwitch, true
+		case h := <-c.handoffs:
+			h.reply <- handoffReply{err: errTransferBusy}
+		case r := <-c.inbox:
+			if r.tx == nil {
+				continue
+			}
+			switch {
+			case r.leg == c.peerOf(sideCaller):
+				if r.req.Method == gosip.BYE {
+					r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
+					cancelAll(nil)
+					stopRing()
+					tm.sess.Close()
+					sub.notify(487, "Request Terminated")
+					if transferor != nil {
+						go transferor.bye()
+					}
+					return call.CauseNormalClearing, call.SideCaller, true
+				}
+				c.answerWhileTransferring(r)
+			case transferor != nil && r.leg == transferor:
+				if r.req.Method == gosip.BYE {
+					// Usual after a blind transfer: the transferor's part is over.
+					r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
+					transferor = nil
+					continue
+				}
+				c.answerWhileTransferring(r)
+			default:
+				r.tx.Respond(gosip.NewResponseFromRequest(r.req, 481, "Call/Transaction Does Not Exist", nil))
+			}
+		}
+	}
+}
+
+// answerWhileTransferring answers a party's in-dialog request while a
+// transfer rings: a re-INVITE or REFER must wait (491, RFC 3261 §14.2),
+// the rest is acknowledged.
+func (c *b2bCall) answerWhileTransferring(r dialogRequest) {
+	switch r.req.Method {
+	case gosip.INVITE, gosip.REFER:
+		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 491, "Request Pending", nil))
+	case gosip.OPTIONS, gosip.INFO, gosip.UPDATE, gosip.NOTIFY:
+		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
+	default:
+		res := gosip.NewResponseFromRequest(r.req, 501, "Not Implemented", nil)
+		res.AppendHeader(gosip.NewHeader("Allow", allowedMethods))
+		r.tx.Respond(res)
+	}
+}
+
+// byeTransferParties hangs up the transferee and, if still there, the
+// transferor (the call ends during a transfer).
+func (c *b2bCall) byeTransferParties(transferor peer) {
+	if transferor != nil {
+		go transferor.bye()
+	}
+	c.peerOf(sideCaller).bye()
+}
+
+// answered takes the target's SDP answer; its SIP comes from src.
+func (tm *targetMedia) answered(body []byte, src netip.Addr) error {
+	ans, err := sdp.Parse(body)
+	if err != nil {
+		return fmt.Errorf("target SDP: %w", err)
+	}
+	am := ans.Audio()
+	if am == nil {
+		return errNotAcceptable
+	}
+	addr, err := ans.RTPAddr(am)
+	if err != nil {
+		return fmt.Errorf("target SDP: %w", err)
+	}
+	tm.remote = ans
+	tm.sess.SetRemote(addr, src)
+	tm.codecs = mediaCodecs(am.Codecs())
+	tm.sess.SetCodecs(tm.codecs...)
+	tm.sess.SetOnHold(mayBeSilent(ans, am))
+	return nil
+}
+
+// completeTransfer puts leg l (party, media tm) on side B in place of the
+// transferor, who is told (NOTIFY 200) and hung up; the transferee is
+// taken off hold and the relay joins the two. res is l's 2xx (its session
+// timer); replaced is the consultation call an attended transfer ended.
+func (c *b2bCall) completeTransfer(sub *referSub, kind string, transferor peer, transferorNum string, l peer, party call.Party, tm targetMedia, res *gosip.Response, replaced call.ID) {
+	sub.notify(200, "OK")
+	if transferor != nil {
+		sub.byeAfter(transferor)
+	}
+	c.stopHoldMusic(false)
+	m := &c.media
+	if m.relay != nil {
+		m.relay.Stop()
+		m.relayCancel()
+		m.relay = nil
+	}
+	if m.bSess != nil {
+		m.bSess.Close()
+	}
+	if c.b != nil && c.b != l {
+		c.releaseChannel(c.b)
+	}
+	m.bSess, m.bOrigin, m.bIP, m.bRemote, m.bLocal, m.bCodecs = tm.sess, tm.origin, tm.ip, tm.remote, tm.local, tm.codecs
+	m.bSess.OnTimeout(c.hangupMedia)
+	c.pb = l
+	l.routeTo(c, sideCallee)
+	c.callee = party
+	c.held[sideCallee] = false
+	c.timers[sideCallee] = sessionTimer{}
+	if res != nil {
+		c.calleeTimer(res)
+	}
+	c.timers[sideCallee].last = c.s.now()
+	c.unhold(sideCaller)
+	c.unhold(sideCallee)
+	c.holdChanged(c.s.now())
+	if err := c.startRelay(); err != nil {
+		c.log.Warn("relay_restart_failed", "error", err)
+		c.hangup(call.CauseNotAcceptable)
+	}
+	m.bSess.SetTimeout(c.s.b2b.RTPTimeout)
+	c.reportEnd(call.CauseTransferred, call.SideCallee)
+	c.live.Store(&liveParties{caller: c.caller.Number, callee: c.callee.Number})
+	c.route += " -> transfer " + party.Number
+	c.publishTransfer(kind, transferorNum, party.Number, "completed", 0, replaced)
+	c.log.Info("transferred", "kind", kind, "transferor", transferorNum, "transferee", c.caller.Number, "target", party.Number)
+}
+
+// transferFailed reports a transfer that did not reach its target: the
+// transferor is told (NOTIFY with the status) and, while still there,
+// gets the transferee back (the relay resumes; the phone takes the call
+// off hold itself). A transferor who already left is rung back (a
+// recall); when that fails too the transferee hears busy and the call
+// ends.
+func (c *b2bCall) transferFailed(sub *referSub, kind, target string, code int, transferorUp bool) (call.Cause, call.Side, bool) {
+	sub.notify(code, reasonFor(code))
+	c.publishTransfer(kind, c.callee.Number, target, "failed", code, "")
+	c.log.Info("transfer_failed", "kind", kind, "target", target, "status", code, "transferor_present", transferorUp)
+	if transferorUp {
+		if c.media.relay == nil && c.media.bSess != nil {
+			if err := c.startRelay(); err != nil {
+				c.log.Warn("relay_restart_failed", "error", err)
+			}
+		}
+		c.applyHold()
+		return call.CauseUnknown, call.SideUnknown, false
+	}
+	if kind != transferRecall {
+		if bindings := c.s.registrar.Table().Lookup(c.callee.Number); len(bindings) > 0 {
+			return c.ringTarget(nil, transferRecall, c.callee, bindings, false)
+		}
+	}
+	stop := c.playToCaller(prompt.ToneBusy)
+	time.Sleep(2 * time.Second)
+	stop()
+	c.peerOf(sideCaller).bye()
+	return call.CauseFromSIP(code), call.SideSwitch, true
+}
+
+// playToCaller stops the relay and music on hold and plays tone to side
+// A until the returned stop is called.
+func (c *b2bCall) playToCaller(tone string) (stop func()) {
+	c.stopHoldMusic(false)
+	m := &c.media
+	if m.relay != nil {
+		m.relay.Stop()
+		m.relayCancel()
+		m.relay = nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	player := prompt.NewPlayer(prompt.Config{Region: c.s.b2b.Prompts.Region, Logger: c.log})
+	cfg := endpointFor(m.aCodecs)
+	cfg.Source = player
+	ep, err := m.aSess.StartEndpoint(ctx, cfg)
+	if err != nil {
+		cancel()
+		c.log.Warn("transfer_tone_failed", "error", err)
+		return func() {}
+	}
+	player.Start(ctx, prompt.Prompt{Items: []prompt.Item{{Tone: tone, Duration: 10 * time.Minute}}})
+	return func() {
+		player.Stop()
+		ep.Stop()
+		cancel()
+	}
+}
+
+// unhold re-offers sendrecv to side when the SDP we last sent it holds
+// it (the transferor put the transferee on hold before transferring).
+func (c *b2bCall) unhold(side legSide) {
+	local := c.localFor(side)
+	if local == nil || local.Audio() == nil || local.EffectiveDirection(local.Audio()) == sdp.SendRecv {
+		return
+	}
+	out := cloneLocal(local)
+	setDirection(out.Audio(), sdp.SendRecv)
+	res, err := c.offerTo(side, out)
+	switch {
+	case err != nil:
+		c.log.Warn("unhold_failed", "leg", side.String(), "error", err)
+	case !res.IsSuccess():
+		c.log.Warn("unhold_refused", "leg", side.String(), "status", int(res.StatusCode))
+	default:
+		if err := c.takeAnswer(side, res.Body()); err != nil {
+			c.log.Warn("unhold_answer_unusable", "error", err)
+		}
+	}
+}
+
+// publishTransfer publishes call_transferred.
+func (c *b2bCall) publishTransfer(kind, transferor, target, result string, status int, replaced call.ID) {
+	c.publish(call.EventCallTransferred, func(e *call.Event) {
+		e.Data = map[string]string{
+			call.DataTransferKind: kind, call.DataTransferor: transferor, call.DataTransferee: c.caller.Number,
+			call.DataTransferTarget: target, call.DataTransferResult: result,
+		}
+		if status != 0 {
+			e.Data[call.DataTransferStatus] = fmt.Sprint(status)
+		}
+		if replaced != "" {
+			e.Data[call.DataTransferReplacedID] = string(replaced)
+		}
+	})
+}
