@@ -186,11 +186,11 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 // winning branch towards the callee, UAC), media anchored in between. Its
 // run method is the call's only goroutine that changes its state.
 type b2bCall struct {
-	s        *Server
-	id       call.ID
-	log      *slog.Logger
-	a        *uasLeg
-	b        *uacLeg
+	s   *Server
+	id  call.ID
+	log *slog.Logger
+	a   *uasLeg
+	b   *uacLeg
 	// pa and pb, when set, replaced a and b as the established legs of
 	// sides A and B (a transfer, pickup or park; b2bua_peer.go).
 	pa, pb peer

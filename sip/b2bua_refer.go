@@ -116,9 +116,9 @@ func parseReplaces(v string) (replaces, error) {
 // phone answers a NOTIFY with a lower CSeq 500). Off (nil) when the REFER
 // said Refer-Sub: false (RFC 4488 §4) or for a feature-code transfer.
 type referSub struct {
-	s     *Server
-	dlg   *dialogState
-	id    uint32 // the REFER's CSeq (the Event header's id, RFC 3515 §2.4.6)
+	s       *Server
+	dlg     *dialogState
+	id      uint32 // the REFER's CSeq (the Event header's id, RFC 3515 §2.4.6)
 	queue   chan []byte
 	done    bool
 	flushed chan struct{} // closed when the last NOTIFY was answered

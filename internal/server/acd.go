@@ -88,12 +88,12 @@ type acdService struct {
 
 	mu      sync.Mutex
 	waiters map[call.ID]*waiter
-	queued  map[call.ID]bool        // calls that entered a queue, until they end
+	queued  map[call.ID]bool // calls that entered a queue, until they end
 	// firstQueued is when each of those calls first entered a queue, at
 	// what priority: a call transferred back into a queue keeps both.
 	firstQueued map[call.ID]acd.Contact
-	own     map[call.ID]acd.AgentID // agents' own (non-queue) calls in progress
-	byExt   map[string]acd.AgentID  // device → agent, for own calls and feature codes
+	own         map[call.ID]acd.AgentID // agents' own (non-queue) calls in progress
+	byExt       map[string]acd.AgentID  // device → agent, for own calls and feature codes
 
 	sub *call.Subscription // agents' own calls (observe)
 
