@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -38,18 +39,19 @@ type Call struct {
 	remoteSDP  *SDP     // the last description we received
 	codec      Codec    // what we send
 
-	acks    chan *sip.Request // ACKs of our 2xx responses
-	offers  chan *SDP         // offers of the re-INVITEs we received
-	pending atomic.Bool       // our re-INVITE is outstanding (RFC 3261 §14.1)
-	done    chan struct{}
-	endOnce sync.Once
-	byPeer  atomic.Bool
+	acks     chan *sip.Request // ACKs of our 2xx responses
+	offers   chan *SDP         // offers of the re-INVITEs we received
+	notifies chan string       // status lines of the NOTIFYs (sipfrag) we received
+	pending  atomic.Bool       // our re-INVITE is outstanding (RFC 3261 §14.1)
+	done     chan struct{}
+	endOnce  sync.Once
+	byPeer   atomic.Bool
 }
 
 func newCall(p *Phone, key dialogKey, outbound bool, st *stream, allowed []Codec) *Call {
 	return &Call{
 		p: p, key: key, outbound: outbound, stream: st, allowed: allowed, localName: p.cfg.DisplayName,
-		cseq: randUint32() & 0xffff, acks: make(chan *sip.Request, 8), offers: make(chan *SDP, 16),
+		cseq: randUint32() & 0xffff, acks: make(chan *sip.Request, 8), offers: make(chan *SDP, 16), notifies: make(chan string, 16),
 		done: make(chan struct{}),
 	}
 }
@@ -209,6 +211,34 @@ func (c *Call) SendInfo(ctx context.Context, contentType string, body []byte) (i
 	}
 	return int(res.StatusCode), nil
 }
+
+// Refer asks the far end to transfer the call to target (a number; RFC
+// 3515), attended when replaces is set: the Refer-To carries that call's
+// dialog as Replaces (RFC 3891 §3). It returns the REFER's final status;
+// the transfer's progress arrives on Notifies.
+func (c *Call) Refer(ctx context.Context, target string, replaces *Call) (int, error) {
+	req := c.newRequest(sip.REFER, 0, nil)
+	c.mu.Lock()
+	host := c.target.Host
+	c.mu.Unlock()
+	referTo := "<sip:" + target + "@" + host
+	if replaces != nil {
+		rp := replaces.key.callID + ";to-tag=" + replaces.key.remoteTag + ";from-tag=" + replaces.key.localTag
+		referTo += "?Replaces=" + url.QueryEscape(rp)
+	}
+	req.AppendHeader(sip.NewHeader("Refer-To", referTo+">"))
+	req.AppendHeader(sip.NewHeader("Referred-By", "<"+c.local.String()+">"))
+	req.AppendHeader(c.p.contact())
+	res, err := c.p.transact(ctx, req)
+	if err != nil {
+		return 0, fmt.Errorf("siptest: REFER: %w", err)
+	}
+	return int(res.StatusCode), nil
+}
+
+// Notifies delivers the status line of each NOTIFY received on the call
+// ("SIP/2.0 100 Trying"): a transfer's progress.
+func (c *Call) Notifies() <-chan string { return c.notifies }
 
 // Hangup sends BYE and ends the call (RFC 3261 §15.1.1). On a call already
 // ended it returns ErrCallEnded.

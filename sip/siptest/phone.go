@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -159,6 +160,7 @@ func New(cfg Config) (*Phone, error) {
 	srv.OnOptions(p.onOK)
 	srv.OnInfo(p.onOK)
 	srv.OnUpdate(p.onOK)
+	srv.OnNotify(p.onNotify)
 	srv.OnCancel(p.onStrayCancel)
 	p.wg.Add(1)
 	go func() {
@@ -479,8 +481,24 @@ func (p *Phone) onOK(req *sip.Request, tx sip.ServerTransaction) {
 	tx.Respond(res)
 }
 
+// onNotify answers a NOTIFY in one of our calls (a transfer's progress)
+// and hands its status line to the call.
+func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
+	c := p.lookup(req)
+	if c == nil {
+		tx.Respond(sip.NewResponseFromRequest(req, 481, "Subscription Does Not Exist", nil))
+		return
+	}
+	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	line, _, _ := strings.Cut(string(req.Body()), "\r\n")
+	select {
+	case c.notifies <- strings.TrimSpace(line):
+	default:
+	}
+}
+
 // allow is the phone's Allow header.
-const allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
+const allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY"
 
 // Accept waits for the next new INVITE to the phone.
 func (p *Phone) Accept(ctx context.Context) (*Incoming, error) {

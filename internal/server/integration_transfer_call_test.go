@@ -1,0 +1,189 @@
+package server_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchd/switchd/sip/siptest"
+)
+
+// Transfers between desk phones, proven by tones: every phone sends its
+// own, and after a transfer the two parties left must hear each other and
+// nobody else.
+
+// 1003 sends toneC (the conference tests' third phone).
+const (
+	ext1003 = "1003"
+	pw1003  = "secret-1003"
+)
+
+// assertPair listens on two calls at once: each must hear the other's
+// tone (x hears yHz, y hears xHz) and not its own.
+func assertPair(t *testing.T, ctx context.Context, what string, x *siptest.Call, xHz float64, y *siptest.Call, yHz float64) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var hx, hy toneHeard
+	listen := func(c *siptest.Call, own, far float64, h *toneHeard) {
+		defer wg.Done()
+		lv, err := c.ToneLevels(ctx, time.Second, own, far)
+		if err != nil {
+			h.err = err
+			return
+		}
+		h.own, h.other = lv[0], lv[1]
+	}
+	wg.Add(2)
+	go listen(x, xHz, yHz, &hx)
+	go listen(y, yHz, xHz, &hy)
+	wg.Wait()
+	for _, s := range []struct {
+		who string
+		h   toneHeard
+	}{{"first", hx}, {"second", hy}} {
+		switch {
+		case s.h.err != nil:
+			t.Errorf("%s: %s party heard nothing: %v", what, s.who, s.h.err)
+		case s.h.other < siptest.ToneDetected:
+			t.Errorf("%s: %s party hears the far tone at %.3f, want ≥ %v", what, s.who, s.h.other, siptest.ToneDetected)
+		case s.h.own > siptest.ToneAbsent:
+			t.Errorf("%s: %s party hears its own tone at %.3f (echo)", what, s.who, s.h.own)
+		}
+	}
+}
+
+// waitNotifies reads a transferor's NOTIFYs until a final status and
+// returns the status lines.
+func waitNotifies(t *testing.T, c *siptest.Call, within time.Duration) []string {
+	t.Helper()
+	var got []string
+	deadline := time.After(within)
+	for {
+		select {
+		case line := <-c.Notifies():
+			got = append(got, line)
+			if !strings.HasPrefix(line, "SIP/2.0 1") {
+				return got
+			}
+		case <-deadline:
+			t.Fatalf("NOTIFYs after %s: %q, no final status", within, got)
+		}
+	}
+}
+
+// waitEnded waits until switchd hangs c up.
+func waitEnded(t *testing.T, what string, c *siptest.Call, within time.Duration) {
+	t.Helper()
+	select {
+	case <-c.Done():
+		if !c.EndedByPeer() {
+			t.Errorf("%s: ended by the phone, want by switchd", what)
+		}
+	case <-time.After(within):
+		t.Fatalf("%s: still up after %s", what, within)
+	}
+}
+
+// xfCallTransfers returns every stored call_transferred event.
+func (ts *testServer) xfCallTransfers(t *testing.T) []quEvent {
+	t.Helper()
+	var out []quEvent
+	for _, e := range ts.quEvents(t, "limit=1000") {
+		if e.Type == "call_transferred" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestTransferAttendedReplaces: 1001 calls 1002; 1002 holds it, consults
+// 1003 and transfers with REFER + Replaces (RFC 3891). 1002's two calls
+// end, and 1001 and 1003 talk: each hears the other's tone. The
+// consultation call's CDR ends with cause transferred.
+func TestTransferAttendedReplaces(t *testing.T) {
+	t.Parallel()
+	cs := startCallServer(t)
+	cs.addExtension(ext1003, pw1003)
+	a, b, c := cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+
+	ca, cb := dialAndAnswer(t, ctx, a, b, siptest.DialOptions{}, siptest.AnswerOptions{})
+	assertPair(t, ctx, "before the transfer", ca, toneA, cb.call, toneB)
+	if _, err := cb.call.Hold(ctx); err != nil {
+		t.Fatalf("1002 holds: %v", err)
+	}
+	consult, cc := dialAndAnswer(t, ctx, b, c, siptest.DialOptions{}, siptest.AnswerOptions{})
+	assertPair(t, ctx, "consultation", consult, toneB, cc.call, toneC)
+
+	code, err := cb.call.Refer(ctx, ext1003, consult)
+	if err != nil || code != 202 {
+		t.Fatalf("REFER with Replaces: %d %v, want 202", code, err)
+	}
+	if got := waitNotifies(t, cb.call, 10*time.Second); !slices.Equal(got, []string{"SIP/2.0 100 Trying", "SIP/2.0 200 OK"}) {
+		t.Fatalf("NOTIFYs %q, want 100 Trying then 200 OK", got)
+	}
+	waitEnded(t, "1002's call with 1001", cb.call, 10*time.Second)
+	waitEnded(t, "1002's consultation with 1003", consult, 10*time.Second)
+	assertPair(t, ctx, "after the transfer", ca, toneA, cc.call, toneC)
+
+	xs := cs.xfCallTransfers(t)
+	if len(xs) != 1 || xs[0].Data["transfer_kind"] != "attended" || xs[0].Data["transferor"] != ext1002 ||
+		xs[0].Data["transferee"] != ext1001 || xs[0].Data["transfer_target"] != ext1003 || xs[0].Data["transfer_replaced"] == "" {
+		t.Fatalf("transfers %+v, want one attended by 1002 moving 1001 to 1003", xs)
+	}
+	cs.hangupAndWait(ctx, ca, cc.call)
+	var consultCause, mainRoute string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, r := range cs.trCDRs() { // the CDR writer is asynchronous: wait for both to be complete
+			switch {
+			case r.ID == xs[0].Data["transfer_replaced"]:
+				consultCause = r.Cause
+			case r.ID == xs[0].CallID && r.Cause != "":
+				mainRoute = r.Route
+			}
+		}
+		if consultCause != "" && mainRoute != "" {
+			break
+		}
+	}
+	if consultCause != "transferred" || !strings.Contains(mainRoute, "transfer "+ext1003) {
+		t.Fatalf("CDRs: consultation cause %q (want transferred), main call route %q (want … transfer 1003)", consultCause, mainRoute)
+	}
+}
+
+// TestTransferBlindByCaller: the caller's phone (1001) transfers the
+// called party (1002) to 1003: the REFER comes from leg A. 1002 and 1003
+// then hear each other.
+func TestTransferBlindByCaller(t *testing.T) {
+	t.Parallel()
+	cs := startCallServer(t)
+	cs.addExtension(ext1003, pw1003)
+	a, b, c := cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+
+	ca, cb := dialAndAnswer(t, ctx, a, b, siptest.DialOptions{}, siptest.AnswerOptions{})
+	answered := answerNextCall(ctx, c, siptest.AnswerOptions{})
+	code, err := ca.Refer(ctx, ext1003, nil)
+	if err != nil || code != 202 {
+		t.Fatalf("REFER: %d %v, want 202", code, err)
+	}
+	cc := <-answered
+	if cc.err != nil {
+		t.Fatalf("1003 answers: %v", cc.err)
+	}
+	if got := waitNotifies(t, ca, 10*time.Second); !slices.Equal(got, []string{"SIP/2.0 100 Trying", "SIP/2.0 200 OK"}) {
+		t.Fatalf("NOTIFYs %q, want 100 Trying then 200 OK", got)
+	}
+	waitEnded(t, "1001's call", ca, 10*time.Second)
+	assertPair(t, ctx, "after the transfer", cb.call, toneB, cc.call, toneC)
+	xs := cs.xfCallTransfers(t)
+	if len(xs) != 1 || xs[0].Data["transferor"] != ext1001 || xs[0].Data["transferee"] != ext1002 || xs[0].Data["transfer_target"] != ext1003 {
+		t.Fatalf("transfers %+v, want 1001 moving 1002 to 1003", xs)
+	}
+	cs.hangupAndWait(ctx, cb.call, cc.call)
+}
