@@ -73,6 +73,9 @@ type AppLeg struct {
 
 	sensMu      sync.Mutex
 	onSensitive []func(on bool)
+
+	retrievable   atomic.Bool // another phone may Retrieve the caller (park)
+	transferredBy string      // the transferor whose transfer brought the caller here
 }
 
 var (

@@ -166,7 +166,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		s: s, id: call.NewID(s.now()), a: a, caller: plan.caller, callee: plan.callee, bindings: plan.bindings,
 		direction: plan.direction, out: plan.outbound, inTrunk: plan.trunk, did: plan.did, route: plan.route, app: plan.app,
 		src: src, inbox: a.inbox, end: make(chan call.Cause, 1), connects: make(chan *connectReq),
-		monitors: make(chan monitorReq), handoffs: make(chan handoffReq), gone: make(chan struct{}),
+		monitors: make(chan monitorReq), handoffs: make(chan handoffReq), joins: make(chan joinReq), gives: make(chan giveReq), gone: make(chan struct{}),
 	}
 	if plan.trunk != nil {
 		bc.trunkName = plan.trunk.Name
@@ -199,6 +199,13 @@ type b2bCall struct {
 	// the application a transferred caller goes to next.
 	handoffs chan handoffReq
 	nextApp  Application
+	xferBy   string // who transferred side A to nextApp
+	// Pickup and retrieve (b2bua_join.go): legs offered to this call,
+	// and an application's request to give its caller to another call.
+	joins      chan joinReq
+	gives      chan giveReq
+	ringingExt atomic.Pointer[string]    // the extension an unanswered call rings
+	ringSince  atomic.Pointer[time.Time] // since when
 	caller   call.Party
 	callee   call.Party
 	bindings []Binding

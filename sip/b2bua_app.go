@@ -153,6 +153,31 @@ func (c *b2bCall) appLoop(leg *AppLeg, done <-chan AppResult) (call.Cause, call.
 			c.startConnect(rg, req)
 		case h := <-c.handoffs:
 			c.refuseHandoff(h, false)
+		case r := <-c.gives:
+			if c.giveLegTo(r, leg) {
+				c.stopRinging(rg, ErrCallerGone)
+				leg.end(call.CauseTransferred)
+				select {
+				case <-done:
+				case <-time.After(appStopGrace):
+					c.log.Warn("app_slow_to_stop", "app", c.app.Name())
+				}
+				return call.CauseTransferred, call.SideCaller, ""
+			}
+		case j := <-c.joins:
+			if j.kind != transferRetrieve || !leg.retrievable.Load() {
+				j.reply <- ErrNotRetrievable
+				continue
+			}
+			c.stopRinging(rg, ErrCallerGone)
+			if err := c.retrieveJoin(j, leg); err != nil {
+				c.log.Warn("retrieve_failed", "error", err)
+				j.reply <- err
+				continue
+			}
+			leg.retrievable.Store(false)
+			j.reply <- nil
+			return call.CauseUnknown, call.SideUnknown, ""
 		case req := <-rg.withdrawn:
 			c.finishConnect(rg, req, &ConnectError{Cause: call.CauseOriginatorCancel, Err: req.ctx.Err()})
 		case ev := <-rg.events:

@@ -74,6 +74,9 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 		a.reject(480, "Temporarily Unavailable")
 		return call.CauseUnavailable, call.SideSwitch
 	}
+	if c.out == nil {
+		defer c.ringState(c.callee.Number)() // pickup finds it
+	}
 	ring := time.NewTimer(c.s.b2b.RingTimeout)
 	defer ring.Stop()
 	ringing, early := false, false
@@ -168,6 +171,21 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 			cancelAll(nil)
 			a.reject(503, "Service Unavailable")
 			return cause, call.SideSwitch
+		case j := <-c.joins:
+			// A phone picks this call up (directed or group pickup).
+			if j.kind != transferPickup || aOffer == nil || c.out != nil {
+				j.reply <- ErrNotRetrievable
+				continue
+			}
+			cancelAll(nil)
+			cause, side, err := c.pickupAnswer(j, aOffer)
+			if err != nil {
+				c.log.Warn("pickup_failed", "error", err)
+				j.reply <- err
+				a.reject(500, "Server Internal Error (pickup failed)")
+				return call.CauseFailure, call.SideSwitch
+			}
+			return cause, side
 		case h := <-c.handoffs:
 			// An attended transfer names this ringing consultation call:
 			// the transfer rings the callee itself; this call ends.

@@ -30,6 +30,8 @@ func (c *b2bCall) connected() (call.Cause, call.Side) {
 			if c.giveLeg(h) {
 				return c.endAfterHandoff()
 			}
+		case j := <-c.joins:
+			j.reply <- ErrNotRetrievable // answered: nothing to pick up
 		case <-tick.C:
 			if cause := c.checkTimers(c.s.now()); cause != call.CauseUnknown {
 				c.byeOther(sideUnknown)

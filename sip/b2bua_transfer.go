@@ -151,7 +151,7 @@ func (c *b2bCall) transferToApp(sub *referSub, app Application, target, kind str
 	c.unhold(sideCaller)
 	c.callee = call.Party{Number: target, Name: app.Name()}
 	c.route += " -> transfer " + target
-	c.nextApp = app
+	c.nextApp, c.xferBy = app, transferor.Number
 	return call.CauseUnknown, call.SideUnknown, true
 }
 
@@ -161,6 +161,7 @@ func (c *b2bCall) runTransferredApp() (call.Cause, call.Side) {
 	c.app, c.nextApp = c.nextApp, nil
 	c.ended = nil
 	leg := newAppLeg(c, c.s.b2b.Prompts)
+	leg.transferredBy = c.xferBy
 	defer leg.end(call.CauseNormalClearing)
 	ep, err := c.media.aSess.StartEndpoint(leg.ctx, c.endpointConfig(leg))
 	if err != nil {
@@ -300,6 +301,8 @@ func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindi
 			return cause, call.SideSwitch, true
 		case h := <-c.handoffs:
 			h.reply <- handoffReply{err: errTransferBusy}
+		case j := <-c.joins:
+			j.reply <- ErrNotRetrievable
 		case r := <-c.inbox:
 			if r.tx == nil {
 				continue

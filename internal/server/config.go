@@ -41,6 +41,8 @@ type Config struct {
 	Recordings recordings.Config `yaml:"recordings"`
 	// Conferences are the conference rooms (numbers extensions dial).
 	Conferences []ConferenceConfig `yaml:"conferences"`
+	// Features are call pickup, call park and in-call transfer codes.
+	Features FeaturesConfig `yaml:"features"`
 
 	// RoutingFile names a separate YAML file holding numbering, trunks,
 	// dids and dial_rules (the keys below), relative to this file's
@@ -79,6 +81,7 @@ func DefaultConfig() Config {
 		IVR:        DefaultIVRConfig(),
 		ACD:        DefaultACDConfig(),
 		Recordings: recordings.DefaultConfig(),
+		Features:   DefaultFeaturesConfig(),
 	}
 }
 
@@ -111,6 +114,7 @@ func (c *Config) Validate() []config.Problem {
 	ps.Merge("ivr", c.IVR.Validate())
 	ps.Merge("acd", c.ACD.Validate())
 	ps.Merge("recordings", c.Recordings.Validate())
+	ps.Merge("features", c.Features.Validate())
 	fc := c.ACD.FeatureCodes
 	taken := map[string]string{}
 	for _, code := range []string{fc.Login, fc.Logout, fc.NotReady} {

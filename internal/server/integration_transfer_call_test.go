@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchd/switchd/internal/config"
+	"github.com/switchd/switchd/internal/server"
 	"github.com/switchd/switchd/sip/siptest"
 )
 
@@ -186,4 +188,140 @@ func TestTransferBlindByCaller(t *testing.T) {
 		t.Fatalf("transfers %+v, want 1001 moving 1002 to 1003", xs)
 	}
 	cs.hangupAndWait(ctx, cb.call, cc.call)
+}
+
+// ringUnanswered has callee accept and ring the next INVITE without
+// answering it.
+func ringUnanswered(t *testing.T, ctx context.Context, callee *siptest.Phone) *siptest.Incoming {
+	t.Helper()
+	in, err := callee.Accept(ctx)
+	if err != nil {
+		t.Fatalf("%s: no INVITE: %v", callee.User(), err)
+	}
+	if err := in.Ring(); err != nil {
+		t.Fatalf("%s rings: %v", callee.User(), err)
+	}
+	return in
+}
+
+// pickupTest: 1001 calls 1002, which rings; 1003 dials code. 1002's
+// phone gets CANCEL, and 1001 and 1003 hear each other.
+func pickupTest(t *testing.T, code string) {
+	cs := startCallServer(t)
+	cs.addExtension(ext1003, pw1003)
+	a, b, c := cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+
+	out, err := a.Invite(ctx, ext1002, siptest.DialOptions{})
+	if err != nil {
+		t.Fatalf("1001 dials 1002: %v", err)
+	}
+	ringing := ringUnanswered(t, ctx, b)
+	picker, err := c.Dial(ctx, code, siptest.DialOptions{})
+	if err != nil {
+		t.Fatalf("1003 dials %s: %v", code, err)
+	}
+	ca, err := out.Wait(ctx)
+	if err != nil {
+		t.Fatalf("1001's call after the pickup: %v", err)
+	}
+	select {
+	case <-ringing.Cancelled():
+	case <-time.After(5 * time.Second):
+		t.Fatal("1002's phone still rings after the pickup")
+	}
+	assertPair(t, ctx, "after the pickup", ca, toneA, picker, toneC)
+	xs := cs.xfCallTransfers(t)
+	if len(xs) != 1 || xs[0].Data["transfer_kind"] != "pickup" || xs[0].Data["transferor"] != ext1003 || xs[0].Data["transfer_target"] != ext1002 {
+		t.Fatalf("transfers %+v, want a pickup of 1002's call by 1003", xs)
+	}
+	cs.hangupAndWait(ctx, ca, picker)
+}
+
+// TestPickupDirected: **1002 picks up the call ringing 1002.
+func TestPickupDirected(t *testing.T) {
+	t.Parallel()
+	pickupTest(t, "**"+ext1002)
+}
+
+// TestPickupGroup: *8 picks up the call ringing in the group (every
+// extension, by default).
+func TestPickupGroup(t *testing.T) {
+	t.Parallel()
+	pickupTest(t, "*8")
+}
+
+// TestPickupNothingRinging: *8 with nothing ringing is answered with a
+// congestion tone and hung up; nothing breaks.
+func TestPickupNothingRinging(t *testing.T) {
+	t.Parallel()
+	cs := startCallServer(t)
+	a := cs.phone(ext1001, pw1001, toneA)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := a.Dial(ctx, "*8", siptest.DialOptions{})
+	if err != nil {
+		t.Fatalf("dial *8: %v", err)
+	}
+	waitEnded(t, "*8 with nothing ringing", c, 10*time.Second)
+}
+
+// parkCall: 1001 calls 1002, 1002 transfers 1001 to park slot 701
+// (REFER) and is hung up once the NOTIFY said 200.
+func parkCall(t *testing.T, ctx context.Context, cs *callServer, a, b *siptest.Phone) *siptest.Call {
+	t.Helper()
+	ca, cb := dialAndAnswer(t, ctx, a, b, siptest.DialOptions{}, siptest.AnswerOptions{})
+	if code, err := cb.call.Refer(ctx, "701", nil); err != nil || code != 202 {
+		t.Fatalf("REFER to the park slot: %d %v", code, err)
+	}
+	if got := waitNotifies(t, cb.call, 10*time.Second); !slices.Equal(got, []string{"SIP/2.0 100 Trying", "SIP/2.0 200 OK"}) {
+		t.Fatalf("NOTIFYs %q, want 100 Trying then 200 OK", got)
+	}
+	waitEnded(t, "1002's call", cb.call, 10*time.Second)
+	return ca
+}
+
+// TestParkRetrieve: 1001 is parked at 701 by 1002; 1003 dials 701 and
+// talks with 1001.
+func TestParkRetrieve(t *testing.T) {
+	t.Parallel()
+	cs := startCallServer(t)
+	cs.addExtension(ext1003, pw1003)
+	a, b, c := cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	ca := parkCall(t, ctx, cs, a, b)
+	time.Sleep(300 * time.Millisecond) // parked, music on hold
+	retriever, err := c.Dial(ctx, "701", siptest.DialOptions{})
+	if err != nil {
+		t.Fatalf("1003 dials 701: %v", err)
+	}
+	assertPair(t, ctx, "after the retrieve", ca, toneA, retriever, toneC)
+	cs.hangupAndWait(ctx, ca, retriever)
+	var kinds []string
+	for _, x := range cs.xfCallTransfers(t) {
+		kinds = append(kinds, x.Data["transfer_kind"]+" "+x.Data["transfer_target"])
+	}
+	if want := []string{"blind 701", "retrieve " + ext1003}; !slices.Equal(kinds, want) {
+		t.Fatalf("transfers %q, want %q", kinds, want)
+	}
+}
+
+// TestParkTimeoutRingsParker: nobody retrieves the call parked at 701;
+// after the park timeout it rings 1002, which parked it, and they talk.
+func TestParkTimeoutRingsParker(t *testing.T) {
+	t.Parallel()
+	cs := startCallServer(t, func(c *server.Config) { c.Features.ParkTimeout = config.Duration(time.Second) })
+	a, b := cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	ca := parkCall(t, ctx, cs, a, b)
+	back := answerNextCall(ctx, b, siptest.AnswerOptions{})
+	cb := <-back
+	if cb.err != nil {
+		t.Fatalf("1002 is rung back after the park timeout: %v", cb.err)
+	}
+	assertPair(t, ctx, "rung back", ca, toneA, cb.call, toneB)
+	cs.hangupAndWait(ctx, ca, cb.call)
 }

@@ -37,6 +37,8 @@ type router struct {
 	// queueNumber returns the application of the queue with internal
 	// number n (dialled by an extension, or a transfer's target).
 	queueNumber func(n string) (sip.Application, bool)
+	// features returns a pickup code's or a park slot's application.
+	features func(dialled string) (sip.Application, bool)
 	// codes are the agents' feature codes (*50 login, ...).
 	codes map[string]sip.Application
 	// conference returns the application of a conference room's number;
@@ -191,6 +193,11 @@ func (r *router) Outbound(ctx context.Context, ext call.Party, dialled string) (
 func (r *router) Application(_ context.Context, _ call.Party, dialled string) (sip.Application, bool) {
 	if app, ok := r.codes[dialled]; ok {
 		return app, true
+	}
+	if r.features != nil {
+		if app, ok := r.features(dialled); ok {
+			return app, true
+		}
 	}
 	if r.queueNumber != nil {
 		if app, ok := r.queueNumber(dialled); ok {

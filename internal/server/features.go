@@ -1,0 +1,241 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchd/switchd/call"
+	"github.com/switchd/switchd/internal/config"
+	"github.com/switchd/switchd/media/prompt"
+	"github.com/switchd/switchd/sip"
+)
+
+// FeaturesConfig is the `features:` section: call pickup, call park and
+// the in-call transfer codes of phones without a transfer key.
+type FeaturesConfig struct {
+	// Pickup is the group pickup code: it answers the call ringing
+	// longest at an extension of the dialler's pickup groups. Default "*8".
+	Pickup string `yaml:"pickup"`
+	// DirectedPickup is the prefix of a directed pickup: the prefix and an
+	// extension ("**1001") answers the call ringing that extension, if
+	// the dialler shares a pickup group with it. Default "**".
+	DirectedPickup string `yaml:"directed_pickup"`
+	// PickupGroups are sets of extensions that may pick up each other's
+	// calls. None (the default): every extension may pick up any.
+	PickupGroups [][]string `yaml:"pickup_groups"`
+	// ParkSlots are the park slot numbers, a range "701-720". A call
+	// transferred to a free slot waits there with music on hold; dialling
+	// the slot from any phone retrieves it. Default "701-720"; "" = no park.
+	ParkSlots string `yaml:"park_slots"`
+	// ParkTimeout is how long a call stays parked before it rings the
+	// extension that parked it again. Default 60s.
+	ParkTimeout config.Duration `yaml:"park_timeout"`
+	// BlindTransfer is the in-call code for a blind transfer: the code,
+	// the number, then # or a 3 s pause ("##2001#"). Default "##".
+	BlindTransfer string `yaml:"blind_transfer"`
+}
+
+// DefaultFeaturesConfig is the built-in `features:` section.
+func DefaultFeaturesConfig() FeaturesConfig {
+	return FeaturesConfig{Pickup: "*8", DirectedPickup: "**", ParkSlots: "701-720",
+		ParkTimeout: config.Duration(60 * time.Second), BlindTransfer: "##"}
+}
+
+// parkRange returns the first and last park slot (0, 0: no park).
+func (c FeaturesConfig) parkRange() (int, int, error) {
+	if c.ParkSlots == "" {
+		return 0, 0, nil
+	}
+	lo, hi, ok := strings.Cut(c.ParkSlots, "-")
+	if !ok {
+		hi = lo
+	}
+	a, err1 := strconv.Atoi(strings.TrimSpace(lo))
+	b, err2 := strconv.Atoi(strings.TrimSpace(hi))
+	if err1 != nil || err2 != nil || a <= 0 || b < a || b-a >= 1000 {
+		return 0, 0, fmt.Errorf("%q is not a range like 701-720 (at most 1000 slots)", c.ParkSlots)
+	}
+	return a, b, nil
+}
+
+// Validate checks the section.
+func (c *FeaturesConfig) Validate() []config.Problem {
+	var ps config.Problems
+	for _, f := range []struct{ key, v string }{{"pickup", c.Pickup}, {"directed_pickup", c.DirectedPickup}, {"blind_transfer", c.BlindTransfer}} {
+		if strings.Trim(f.v, "0123456789*#") != "" {
+			ps.Add(f.key, "%q is not dialable (digits, * and #)", f.v)
+		}
+	}
+	if _, _, err := c.parkRange(); err != nil {
+		ps.Add("park_slots", "%v", err)
+	}
+	if c.ParkTimeout.D() <= 0 {
+		ps.Add("park_timeout", "must be positive")
+	}
+	for i, g := range c.PickupGroups {
+		if len(g) == 0 {
+			ps.Add(fmt.Sprintf("pickup_groups[%d]", i), "is empty")
+		}
+	}
+	return ps.List()
+}
+
+// features serves pickup and park.
+type features struct {
+	cfg    FeaturesConfig
+	mohDir string
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	parked map[string]*sip.AppLeg // slot → the call waiting there
+}
+
+func newFeatures(cfg FeaturesConfig, mohDir string, log *slog.Logger) *features {
+	return &features{cfg: cfg, mohDir: mohDir, log: log, parked: map[string]*sip.AppLeg{}}
+}
+
+// app returns the application of a number an extension dials, if it is
+// a pickup code or a park slot.
+func (f *features) app(dialled string) (sip.Application, bool) {
+	switch {
+	case f.cfg.Pickup != "" && dialled == f.cfg.Pickup:
+		return pickupApp{f: f}, true
+	case f.cfg.DirectedPickup != "" && len(dialled) > len(f.cfg.DirectedPickup) && strings.HasPrefix(dialled, f.cfg.DirectedPickup):
+		ext := dialled[len(f.cfg.DirectedPickup):]
+		if strings.Trim(ext, "0123456789") == "" {
+			return pickupApp{f: f, ext: ext}, true
+		}
+	}
+	if lo, hi, err := f.cfg.parkRange(); err == nil && lo > 0 {
+		if n, err := strconv.Atoi(dialled); err == nil && n >= lo && n <= hi && strconv.Itoa(n) == dialled {
+			return parkApp{f: f, slot: dialled}, true
+		}
+	}
+	return nil, false
+}
+
+// groupOf is the extensions ext may pick up calls of (nil: any).
+func (f *features) groupOf(ext string) (exts []string, any bool) {
+	if len(f.cfg.PickupGroups) == 0 {
+		return nil, true
+	}
+	for _, g := range f.cfg.PickupGroups {
+		if slices.Contains(g, ext) {
+			exts = append(exts, g...)
+		}
+	}
+	return exts, false
+}
+
+// pickupApp answers a call ringing elsewhere: group pickup (ext "") or
+// directed pickup of ext.
+type pickupApp struct {
+	f   *features
+	ext string
+}
+
+// Name implements sip.Application.
+func (p pickupApp) Name() string {
+	if p.ext != "" {
+		return "pickup " + p.ext
+	}
+	return "group pickup"
+}
+
+// Run implements sip.Application.
+func (p pickupApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
+	me := leg.Caller().Number
+	group, any := p.f.groupOf(me)
+	var exts []string
+	switch {
+	case p.ext != "" && (any || slices.Contains(group, p.ext)):
+		exts = []string{p.ext}
+	case p.ext != "":
+		p.f.log.Info("pickup_refused", "by", me, "extension", p.ext, "reason", "not in a pickup group with it")
+	case any:
+		exts = []string{sip.AnyExtension}
+	default:
+		exts = group
+	}
+	if len(exts) > 0 {
+		if got, err := leg.Pickup(ctx, exts); err == nil {
+			p.f.log.Info("picked_up", "by", me, "extension", got)
+			return sip.AppResult{}
+		} else if !errors.Is(err, sip.ErrNothingToPickUp) {
+			p.f.log.Info("pickup_failed", "by", me, "error", err)
+		}
+	}
+	playTone(ctx, leg, "congestion", 2*time.Second)
+	return sip.AppResult{Cause: call.CauseNotFound}
+}
+
+// parkApp is one park slot: a call transferred to it waits there (music
+// on hold) until a phone dials the slot (retrieve) or the timeout rings
+// the extension that parked it.
+type parkApp struct {
+	f    *features
+	slot string
+}
+
+// Name implements sip.Application.
+func (p parkApp) Name() string { return "park " + p.slot }
+
+// Run implements sip.Application.
+func (p parkApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
+	f := p.f
+	f.mu.Lock()
+	waiting := f.parked[p.slot]
+	if waiting == nil && leg.TransferredBy() != "" {
+		f.parked[p.slot] = leg
+	}
+	f.mu.Unlock()
+	switch {
+	case waiting != nil: // a phone dialled the slot: retrieve
+		if err := leg.Retrieve(ctx, waiting); err != nil {
+			f.log.Info("retrieve_failed", "slot", p.slot, "by", leg.Caller().Number, "error", err)
+			playTone(ctx, leg, "congestion", 2*time.Second)
+			return sip.AppResult{Cause: call.CauseUnavailable}
+		}
+		f.log.Info("retrieved", "slot", p.slot, "by", leg.Caller().Number)
+		return sip.AppResult{}
+	case leg.TransferredBy() == "": // dialled, nothing parked
+		playTone(ctx, leg, "congestion", 2*time.Second)
+		return sip.AppResult{Cause: call.CauseNotFound}
+	}
+	defer func() {
+		f.mu.Lock()
+		if f.parked[p.slot] == leg {
+			delete(f.parked, p.slot)
+		}
+		f.mu.Unlock()
+	}()
+	parker := leg.TransferredBy()
+	f.log.Info("parked", "slot", p.slot, "call_id", string(leg.CallID()), "by", parker)
+	leg.SetRetrievable(true)
+	tctx, cancel := context.WithTimeout(ctx, f.cfg.ParkTimeout.D())
+	defer cancel()
+	if err := leg.MusicOnHold(tctx, f.mohDir); err != nil {
+		f.log.Warn("park_music_failed", "slot", p.slot, "error", err)
+		<-tctx.Done()
+	}
+	leg.SetRetrievable(false)
+	if ctx.Err() != nil || leg.Context().Err() != nil {
+		return sip.AppResult{} // retrieved, or the caller hung up
+	}
+	f.log.Info("park_timeout", "slot", p.slot, "call_id", string(leg.CallID()), "ringing", parker)
+	return sip.AppResult{Bridge: parker}
+}
+
+// playTone plays a call-progress tone to leg for d.
+func playTone(ctx context.Context, leg *sip.AppLeg, tone string, d time.Duration) {
+	tctx, cancel := context.WithTimeout(ctx, d+500*time.Millisecond)
+	defer cancel()
+	leg.Play(tctx, prompt.Prompt{Items: []prompt.Item{{Tone: tone, Duration: d}}})
+}
