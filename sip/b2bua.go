@@ -206,10 +206,10 @@ type b2bCall struct {
 	gives      chan giveReq
 	ringingExt atomic.Pointer[string]    // the extension an unanswered call rings
 	ringSince  atomic.Pointer[time.Time] // since when
-	caller   call.Party
-	callee   call.Party
-	bindings []Binding
-	src      netip.AddrPort
+	caller     call.Party
+	callee     call.Party
+	bindings   []Binding
+	src        netip.AddrPort
 
 	direction call.Direction
 	out       *OutboundRoute // outbound calls: the trunks to hunt over
