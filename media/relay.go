@@ -59,6 +59,7 @@ type direction struct {
 	// Taps (SetTaps): the source leg's In and the destination leg's Out
 	// get each packet's audio, decoded only while someone listens.
 	taps   atomic.Pointer[relayTaps]
+	digits atomic.Pointer[digitWatch] // WatchDigits
 	dec    [128]audio.Codec // speech decoders by source payload type
 	frame  audio.Frame
 	tapped atomic.Uint64
@@ -204,6 +205,9 @@ func (d *direction) forward(pkt []byte, p *rtpInfo) {
 	}
 	if t := d.taps.Load(); t != nil {
 		d.tap(t, pkt[p.payload:p.end], p.pt)
+	}
+	if w := d.digits.Load(); w != nil && w.pt == p.pt {
+		d.digit(w, pkt, p)
 	}
 	if act.tc != noTranscoding {
 		act.tc.apply(pkt[p.payload:p.end])

@@ -45,6 +45,8 @@ type B2BUA struct {
 	// OnAnswer, when set, is called on the call's goroutine once a call
 	// is first answered (see Answered); it must not block.
 	OnAnswer func(Answered)
+	// TransferCodes are the in-call feature codes; empty: none.
+	TransferCodes TransferCodes
 }
 
 // calls tracks live calls for shutdown and leak checks.
@@ -166,7 +168,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		s: s, id: call.NewID(s.now()), a: a, caller: plan.caller, callee: plan.callee, bindings: plan.bindings,
 		direction: plan.direction, out: plan.outbound, inTrunk: plan.trunk, did: plan.did, route: plan.route, app: plan.app,
 		src: src, inbox: a.inbox, end: make(chan call.Cause, 1), connects: make(chan *connectReq),
-		monitors: make(chan monitorReq), handoffs: make(chan handoffReq), joins: make(chan joinReq), gives: make(chan giveReq), gone: make(chan struct{}),
+		monitors: make(chan monitorReq), handoffs: make(chan handoffReq), joins: make(chan joinReq), gives: make(chan giveReq), digitsIn: make(chan sideDigit, 32), gone: make(chan struct{}),
 	}
 	if plan.trunk != nil {
 		bc.trunkName = plan.trunk.Name
@@ -206,10 +208,13 @@ type b2bCall struct {
 	gives      chan giveReq
 	ringingExt atomic.Pointer[string]    // the extension an unanswered call rings
 	ringSince  atomic.Pointer[time.Time] // since when
-	caller     call.Party
-	callee     call.Party
-	bindings   []Binding
-	src        netip.AddrPort
+	// In-call transfer codes (b2bua_featurecodes.go).
+	digitsIn chan sideDigit
+	fcode    [3]featureInput
+	caller   call.Party
+	callee   call.Party
+	bindings []Binding
+	src      netip.AddrPort
 
 	direction call.Direction
 	out       *OutboundRoute // outbound calls: the trunks to hunt over

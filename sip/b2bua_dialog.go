@@ -32,10 +32,17 @@ func (c *b2bCall) connected() (call.Cause, call.Side) {
 			}
 		case j := <-c.joins:
 			j.reply <- ErrNotRetrievable // answered: nothing to pick up
+		case d := <-c.digitsIn:
+			if cause, side, done := c.featureDigit(d, c.s.now()); done {
+				return cause, side
+			}
 		case <-tick.C:
 			if cause := c.checkTimers(c.s.now()); cause != call.CauseUnknown {
 				c.byeOther(sideUnknown)
 				return cause, call.SideSwitch
+			}
+			if cause, side, done := c.featurePause(c.s.now()); done {
+				return cause, side
 			}
 		case r := <-c.inbox:
 			if r.tx == nil { // an ACK for a re-INVITE 2xx we sent

@@ -326,6 +326,7 @@ func (c *b2bCall) startRelay() error {
 		return err
 	}
 	r.SetTaps(m.aTap, m.bTap)
+	c.watchDigits(r)
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := r.Start(ctx); err != nil {
 		cancel()

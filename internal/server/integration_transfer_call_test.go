@@ -325,3 +325,32 @@ func TestParkTimeoutRingsParker(t *testing.T) {
 	assertPair(t, ctx, "rung back", ca, toneA, cb.call, toneB)
 	cs.hangupAndWait(ctx, ca, cb.call)
 }
+
+// TestTransferFeatureCode: 1002 (no transfer key) presses ##1003# in the
+// call (RFC 4733 events); switchd transfers 1001 to 1003 blind, and
+// 1001 and 1003 hear each other. 1002's call ends.
+func TestTransferFeatureCode(t *testing.T) {
+	t.Parallel()
+	cs := startCallServer(t)
+	cs.addExtension(ext1003, pw1003)
+	a, b, c := cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+
+	ca, cb := dialAndAnswer(t, ctx, a, b, siptest.DialOptions{}, siptest.AnswerOptions{})
+	answered := answerNextCall(ctx, c, siptest.AnswerOptions{})
+	if err := cb.call.SendEvents("##"+ext1003+"#", 80*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	cc := <-answered
+	if cc.err != nil {
+		t.Fatalf("1003 answers: %v", cc.err)
+	}
+	waitEnded(t, "1002's call", cb.call, 10*time.Second)
+	assertPair(t, ctx, "after ##1003#", ca, toneA, cc.call, toneC)
+	xs := cs.xfCallTransfers(t)
+	if len(xs) != 1 || xs[0].Data["transferor"] != ext1002 || xs[0].Data["transfer_target"] != ext1003 || xs[0].Data["transfer_result"] != "completed" {
+		t.Fatalf("transfers %+v, want 1002 moving 1001 to 1003", xs)
+	}
+	cs.hangupAndWait(ctx, ca, cc.call)
+}

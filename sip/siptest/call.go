@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -180,6 +181,23 @@ func (c *Call) Reinvite(ctx context.Context, direction string) (*SDP, error) {
 
 // receives reports whether a side that wrote dir receives media.
 func receives(dir string) bool { return dir == SendRecv || dir == RecvOnly || dir == "" }
+
+// SendEvents sends digits as RFC 4733 telephone-events (payload type
+// 101), each held for d, then a pause of d; audio stops meanwhile. It
+// returns at once.
+func (c *Call) SendEvents(digits string, d time.Duration) error {
+	n := max(int(d/packetInterval), 3)
+	var spans []eventSpan
+	for i := 0; i < len(digits); i++ {
+		code := strings.IndexByte("0123456789*#ABCD", digits[i])
+		if code < 0 {
+			return fmt.Errorf("siptest: %q is not a DTMF key", digits[i])
+		}
+		spans = append(spans, eventSpan{code: uint8(code), packets: n}, eventSpan{gap: true, packets: n})
+	}
+	c.stream.playEvents(spans...)
+	return nil
+}
 
 // SendDTMF sends digits as in-band tones (ITU-T Q.23 pairs) in the audio,
 // each for d followed by a pause of d, instead of the phone's tone. It

@@ -35,7 +35,8 @@ type stream struct {
 	silent bool // sends nothing whatever the direction (a dead phone)
 	codec  Codec
 	tone   Tone
-	insert []toneSpan // sent instead of tone until used up (in-band DTMF)
+	insert []toneSpan  // sent instead of tone until used up (in-band DTMF)
+	events []eventSpan // RFC 4733 telephone-events sent instead of audio
 	ssrc   uint32
 	seq    uint16
 	ts     uint32
@@ -78,6 +79,58 @@ func newStream(ip netip.Addr, tone Tone) (*stream, error) {
 type toneSpan struct {
 	tone    Tone
 	packets int
+}
+
+// eventSpan is one key press sent as RFC 4733 telephone-event packets
+// (or, with gap set, a pause after it).
+type eventSpan struct {
+	code    uint8
+	packets int // 20 ms packets the key is held
+	sent    int
+	gap     bool
+	ts      uint32 // the event's RTP timestamp (its start)
+}
+
+// playEvents sends the spans, in order, instead of audio.
+func (s *stream) playEvents(spans ...eventSpan) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, spans...)
+}
+
+// nextEvent returns the telephone-event payload of the next packet, if
+// an event is being sent (called with mu held). RFC 4733 §2.5: every
+// packet of an event has its start timestamp, the first has the marker
+// bit, the duration grows, and the end packet is sent three times.
+func (s *stream) nextEvent() (payload []byte, ts uint32, marker, ok bool) {
+	for len(s.events) > 0 {
+		e := &s.events[0]
+		if e.gap {
+			if e.sent++; e.sent >= e.packets {
+				s.events = s.events[1:]
+			}
+			return nil, 0, false, false
+		}
+		if e.sent == 0 {
+			e.ts = s.ts
+		}
+		end := e.sent >= e.packets-1
+		dur := uint16(min((e.sent+1)*SamplesPerPacket, 0xffff))
+		if end {
+			dur = uint16(min(e.packets*SamplesPerPacket, 0xffff))
+		}
+		flags := byte(10) // volume -10 dBm0
+		if end {
+			flags |= 0x80
+		}
+		marker, ts = e.sent == 0, e.ts
+		e.sent++
+		if e.sent >= e.packets+2 { // the end packet three times
+			s.events = s.events[1:]
+		}
+		return []byte{e.code, flags, byte(dur >> 8), byte(dur)}, ts, marker, true
+	}
+	return nil, 0, false, false
 }
 
 // play sends the spans, in order, in place of the phone's tone.
@@ -132,6 +185,18 @@ func (s *stream) sendLoop() {
 		case <-t.C:
 		}
 		s.mu.Lock()
+		if ev, evTS, evMarker, ok := s.nextEvent(); ok && s.send && !s.silent && s.remote.IsValid() && s.remote.Port() != 0 {
+			h := rtp.Header{Version: 2, Marker: evMarker, PayloadType: telephoneEventPT, SequenceNumber: s.seq, Timestamp: evTS, SSRC: s.ssrc}
+			s.seq++
+			s.ts += SamplesPerPacket
+			remote := s.remote
+			s.mu.Unlock()
+			pkt := rtp.Packet{Header: h, Payload: ev}
+			if n, err := pkt.MarshalTo(buf); err == nil {
+				s.conn.WriteToUDPAddrPort(buf[:n], remote)
+			}
+			continue
+		}
 		if len(s.insert) > 0 {
 			s.insert[0].tone.Fill(pcm)
 			if s.insert[0].packets--; s.insert[0].packets <= 0 {
