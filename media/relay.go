@@ -60,7 +60,7 @@ type direction struct {
 	// get each packet's audio, decoded only while someone listens.
 	taps   atomic.Pointer[relayTaps]
 	digits atomic.Pointer[digitWatch] // WatchDigits
-	dec    [128]audio.Codec // speech decoders by source payload type
+	dec    [128]audio.Codec           // speech decoders by source payload type
 	frame  audio.Frame
 	tapped atomic.Uint64
 
