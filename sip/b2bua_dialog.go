@@ -41,9 +41,6 @@ func (c *b2bCall) connected() (call.Cause, call.Side) {
 				c.byeOther(sideUnknown)
 				return cause, call.SideSwitch
 			}
-			if cause, side, done := c.featurePause(c.s.now()); done {
-				return cause, side
-			}
 		case r := <-c.inbox:
 			if r.tx == nil { // an ACK for a re-INVITE 2xx we sent
 				if len(r.req.Body()) > 0 {

@@ -181,6 +181,46 @@ func (c *b2bCall) runTransferredApp() (call.Cause, call.Side) {
 	return cause, side
 }
 
+// newTargetMedia opens the session and our SDP offer for a transfer
+// target whose phone is at dst.
+func (c *b2bCall) newTargetMedia(dst netip.Addr) (targetMedia, error) {
+	tm := targetMedia{ip: c.s.mediaIPFor(dst)}
+	var err error
+	if tm.sess, err = c.s.b2b.Media.NewSession(); err != nil {
+		return targetMedia{}, err
+	}
+	tm.origin = sdp.NewOriginTracker(originFor(tm.ip, c.media.sid+2+uint64(c.s.now().UnixNano()&0xffff)))
+	tm.local, err = sdp.Build(sdp.Local{Addr: tm.ip, Port: int(tm.sess.LocalAddr().Port()), Codecs: preferFirst(c.media.aCodecs),
+		TelephoneEvent: sdp.TelephoneEvent.PayloadType, Ptime: 20 * time.Millisecond})
+	if err != nil {
+		tm.sess.Close()
+		return targetMedia{}, err
+	}
+	return tm, nil
+}
+
+// ringBranches sends our offer tm to every binding of party (caller ID:
+// side A's party) and reads each branch into events until ctx ends.
+func (c *b2bCall) ringBranches(ctx context.Context, party call.Party, bindings []Binding, tm targetMedia, events chan<- branchEvent) map[*uacLeg]bool {
+	offer := stamp(tm.origin, tm.local)
+	live := map[*uacLeg]bool{}
+	for _, b := range bindings {
+		leg, err := c.s.newUACLeg(b, outboundCall{fromUser: c.caller.Number, fromName: c.caller.Name,
+			toUser: party.Number, domain: c.s.registrar.auth.Realm(), sdp: offer}, c.inbox)
+		if err == nil {
+			leg.routeTo(c, sideCallee)
+			err = leg.start(ctx)
+		}
+		if err != nil {
+			c.log.Warn("branch_failed", "contact", b.Contact, "error", err)
+			continue
+		}
+		live[leg] = true
+		go readBranch(ctx, leg, events)
+	}
+	return live
+}
+
 // targetMedia is the session and SDP state of a leg being set up to
 // replace side B.
 type targetMedia struct {
@@ -201,39 +241,15 @@ func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindi
 	if !transferorUp {
 		transferor = nil
 	}
-	tm := targetMedia{ip: c.s.mediaIPFor(bindings[0].Source.Addr())}
-	var err error
-	if tm.sess, err = c.s.b2b.Media.NewSession(); err != nil {
+	tm, err := c.newTargetMedia(bindings[0].Source.Addr())
+	if err != nil {
 		c.log.Error("media_unavailable", "error", err)
 		return c.transferFailed(sub, kind, party.Number, 503, transferorUp)
 	}
-	tm.origin = sdp.NewOriginTracker(originFor(tm.ip, c.media.sid+2+uint64(c.s.now().UnixNano()&0xffff)))
-	tm.local, err = sdp.Build(sdp.Local{Addr: tm.ip, Port: int(tm.sess.LocalAddr().Port()), Codecs: preferFirst(c.media.aCodecs),
-		TelephoneEvent: sdp.TelephoneEvent.PayloadType, Ptime: 20 * time.Millisecond})
-	if err != nil {
-		tm.sess.Close()
-		return c.transferFailed(sub, kind, party.Number, 500, transferorUp)
-	}
-	offer := stamp(tm.origin, tm.local)
-
 	ctx, cancelBranches := context.WithCancel(context.Background())
 	defer cancelBranches()
 	events := make(chan branchEvent, 16)
-	live := map[*uacLeg]bool{}
-	for _, b := range bindings {
-		leg, err := c.s.newUACLeg(b, outboundCall{fromUser: c.caller.Number, fromName: c.caller.Name,
-			toUser: party.Number, domain: c.s.registrar.auth.Realm(), sdp: offer}, c.inbox)
-		if err == nil {
-			leg.routeTo(c, sideCallee)
-			err = leg.start(ctx)
-		}
-		if err != nil {
-			c.log.Warn("branch_failed", "contact", b.Contact, "error", err)
-			continue
-		}
-		live[leg] = true
-		go readBranch(ctx, leg, events)
-	}
+	live := c.ringBranches(ctx, party, bindings, tm, events)
 	if len(live) == 0 {
 		tm.sess.Close()
 		return c.transferFailed(sub, kind, party.Number, 480, transferorUp)

@@ -38,14 +38,22 @@ type FeaturesConfig struct {
 	// extension that parked it again. Default 60s.
 	ParkTimeout config.Duration `yaml:"park_timeout"`
 	// BlindTransfer is the in-call code for a blind transfer: the code,
-	// the number, then # or a 3 s pause ("##2001#"). Default "##".
+	// the number, then # ("##2001#"), keys at most 3 s apart, sent as
+	// RFC 4733 events. Only an extension's phone can use it. Default "##";
+	// "" turns it off.
 	BlindTransfer string `yaml:"blind_transfer"`
+	// AttendedTransfer is the in-call code for an attended transfer
+	// ("*22001#"): the other party hears music on hold while the target
+	// rings and then talks with the transferor; the transferor hanging up
+	// completes the transfer, the target hanging up or refusing brings
+	// the call back. Default "*2"; "" turns it off.
+	AttendedTransfer string `yaml:"attended_transfer"`
 }
 
 // DefaultFeaturesConfig is the built-in `features:` section.
 func DefaultFeaturesConfig() FeaturesConfig {
 	return FeaturesConfig{Pickup: "*8", DirectedPickup: "**", ParkSlots: "701-720",
-		ParkTimeout: config.Duration(60 * time.Second), BlindTransfer: "##"}
+		ParkTimeout: config.Duration(60 * time.Second), BlindTransfer: "##", AttendedTransfer: "*2"}
 }
 
 // parkRange returns the first and last park slot (0, 0: no park).
@@ -68,7 +76,7 @@ func (c FeaturesConfig) parkRange() (int, int, error) {
 // Validate checks the section.
 func (c *FeaturesConfig) Validate() []config.Problem {
 	var ps config.Problems
-	for _, f := range []struct{ key, v string }{{"pickup", c.Pickup}, {"directed_pickup", c.DirectedPickup}, {"blind_transfer", c.BlindTransfer}} {
+	for _, f := range []struct{ key, v string }{{"pickup", c.Pickup}, {"directed_pickup", c.DirectedPickup}, {"blind_transfer", c.BlindTransfer}, {"attended_transfer", c.AttendedTransfer}} {
 		if strings.Trim(f.v, "0123456789*#") != "" {
 			ps.Add(f.key, "%q is not dialable (digits, * and #)", f.v)
 		}

@@ -354,3 +354,39 @@ func TestTransferFeatureCode(t *testing.T) {
 	}
 	cs.hangupAndWait(ctx, ca, cc.call)
 }
+
+// TestTransferAttendedCode: 1002 presses *21003#: 1001 waits (music on
+// hold) while 1002 consults 1003 — they hear each other, 1001 hears
+// neither — then 1002 hangs up and 1001 and 1003 talk.
+func TestTransferAttendedCode(t *testing.T) {
+	t.Parallel()
+	cs := startCallServer(t)
+	cs.addExtension(ext1003, pw1003)
+	a, b, c := cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+
+	ca, cb := dialAndAnswer(t, ctx, a, b, siptest.DialOptions{}, siptest.AnswerOptions{})
+	answered := answerNextCall(ctx, c, siptest.AnswerOptions{})
+	if err := cb.call.SendEvents("*2"+ext1003+"#", 80*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	cc := <-answered
+	if cc.err != nil {
+		t.Fatalf("1003 answers the consultation: %v", cc.err)
+	}
+	assertPair(t, ctx, "consultation", cb.call, toneB, cc.call, toneC)
+	lv, err := ca.ToneLevels(ctx, time.Second, toneB, toneC)
+	if err != nil || lv[0] > siptest.ToneAbsent || lv[1] > siptest.ToneAbsent {
+		t.Fatalf("1001 during the consultation hears 1002 at %.3f and 1003 at %.3f (%v), want neither", lv[0], lv[1], err)
+	}
+	if err := cb.call.Hangup(ctx); err != nil {
+		t.Fatalf("1002 hangs up: %v", err)
+	}
+	assertPair(t, ctx, "after the transfer", ca, toneA, cc.call, toneC)
+	xs := cs.xfCallTransfers(t)
+	if len(xs) != 1 || xs[0].Data["transfer_kind"] != "attended" || xs[0].Data["transferor"] != ext1002 || xs[0].Data["transfer_target"] != ext1003 {
+		t.Fatalf("transfers %+v, want an attended 1002 → 1003", xs)
+	}
+	cs.hangupAndWait(ctx, ca, cc.call)
+}

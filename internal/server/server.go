@@ -173,7 +173,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 		Media: s.media, Events: s.bus, Directory: s.creds,
 		RingTimeout: cfg.SIP.RingTimeout.D(), RTPTimeout: cfg.Media.RTPTimeout.D(), Advertise: advertise,
 		SessionExpires: cfg.SIP.SessionExpires.D(),
-		TransferCodes:  sip.TransferCodes{Blind: cfg.Features.BlindTransfer},
+		TransferCodes:  sip.TransferCodes{Blind: cfg.Features.BlindTransfer, Attended: cfg.Features.AttendedTransfer},
 	}
 	b2b.Router = s.router
 	b2b.OnAnswer = s.rec.onAnswer
