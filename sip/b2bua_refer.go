@@ -35,6 +35,10 @@ var (
 	errReplacesBody = errors.New("sip: Replaces is not call-id;to-tag=…;from-tag=…")
 )
 
+// targetChars are what a transfer target (a number, an extension, a
+// service code) may be made of.
+const targetChars = "0123456789*#+abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-"
+
 // parseReferTo reads the Refer-To values of a REFER: exactly one, a sip or
 // sips URI with a user part, optionally with an embedded Replaces header
 // (RFC 3891 §3: "?Replaces=" percent-encoded in the URI).
@@ -68,7 +72,7 @@ func parseReferTo(values []string) (referTo, error) {
 		user = user[:i] // user parameters (";phone-context=…")
 	}
 	out := referTo{Target: user}
-	if out.Target == "" || len(out.Target) > 64 {
+	if out.Target == "" || len(out.Target) > 64 || strings.Trim(out.Target, targetChars) != "" {
 		return referTo{}, errReferToURI
 	}
 	for _, h := range strings.Split(headers, "&") {
