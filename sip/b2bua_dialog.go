@@ -460,6 +460,9 @@ func (c *b2bCall) teardown(cause call.Cause, side call.Side, start time.Time) {
 		if p != nil {
 			p.close()
 		}
+		if u, ok := p.(*uacLeg); ok {
+			c.releaseChannel(u) // a transfer target reached over a trunk
+		}
 	}
 	c.publish(call.EventCallEnded, func(e *call.Event) {
 		e.Cause, e.HangupSide = cause, side

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	gosip "github.com/emiago/sipgo/sip"
@@ -101,18 +102,23 @@ func (c *b2bCall) blindTransfer(sub *referSub, target, kind string) (call.Cause,
 		if len(bindings) == 0 {
 			return c.transferFailed(sub, kind, target, 480, true)
 		}
-		return c.ringTarget(sub, kind, party, bindings, true)
+		return c.ringTarget(sub, kind, party, bindings, nil, true)
 	case !errors.Is(err, ErrUnknownUser):
 		return c.transferFailed(sub, kind, target, 500, true)
 	}
 	code := 404
 	if r := c.s.b2b.Router; r != nil {
-		switch _, err := r.Outbound(ctx, transferor, target); {
+		// An outside number: the transferor's permission class decides, as
+		// if they dialled it (no open relay by transfer).
+		route, err := r.Outbound(ctx, transferor, target)
+		switch {
 		case errors.Is(err, ErrNotAllowed):
 			c.log.Info("transfer_refused", "transferor", transferor.Number, "target", target, "reason", err.Error())
 			code = 403
+		case err == nil && len(route.Attempts) > 0:
+			return c.ringTarget(sub, kind, call.Party{Number: route.Number}, nil, &route, true)
 		case err == nil:
-			code = 501 // an outside number: see the transfer note in docs
+			code = 503
 		}
 	}
 	return c.transferFailed(sub, kind, target, code, true)
@@ -221,6 +227,54 @@ func (c *b2bCall) ringBranches(ctx context.Context, party call.Party, bindings [
 	return live
 }
 
+// trunkTarget sends the INVITE of one trunk attempt to an outside
+// transfer target, offering tm filtered by the trunk's codecs; nil when
+// the trunk is full, unresolvable or the INVITE could not be sent.
+func (c *b2bCall) trunkTarget(ctx context.Context, at *OutboundAttempt, tm targetMedia, events chan<- branchEvent) *uacLeg {
+	t := at.Trunk
+	dst, err := resolveTrunk(ctx, t)
+	if err != nil {
+		c.log.Warn("trunk_attempt_failed", "trunk", t.Name, "error", err)
+		return nil
+	}
+	if !c.s.chans.acquire(t) {
+		c.log.Info("trunk_full", "trunk", t.Name, "max_channels", t.MaxChannels)
+		return nil
+	}
+	transport := "udp"
+	if strings.EqualFold(t.Transport, "tcp") {
+		transport = "tcp"
+	}
+	ruri := gosip.Uri{Scheme: "sip", User: at.Number, Host: t.domain(), UriParams: gosip.NewParams()}
+	if t.Domain == "" || t.Domain == t.Host {
+		ruri.Port = int(dst.Port())
+	}
+	if transport == "tcp" {
+		ruri.UriParams.Add("transport", "tcp")
+	}
+	local, err := sdp.Build(sdp.Local{Addr: tm.ip, Port: int(tm.sess.LocalAddr().Port()),
+		Codecs: allowCodecs(preferFirst(c.media.aCodecs), t.Codecs), TelephoneEvent: sdp.TelephoneEvent.PayloadType, Ptime: 20 * time.Millisecond})
+	if err == nil {
+		*tm.local = *local
+	}
+	leg, err := c.s.newUACLeg(Binding{Contact: ruri.String(), Source: dst, Transport: transport},
+		outboundCall{fromUser: at.CallerID.Number, fromName: at.CallerID.Name, toUser: at.Number, domain: t.domain(),
+			privacy: at.Privacy, sdp: stamp(tm.origin, tm.local)}, c.inbox)
+	if err == nil {
+		leg.attempt, leg.channel = at, true
+		leg.routeTo(c, sideCallee)
+		err = leg.start(ctx)
+	}
+	if err != nil {
+		c.s.chans.release(t)
+		c.log.Warn("trunk_attempt_failed", "trunk", t.Name, "error", err)
+		return nil
+	}
+	c.log.Info("transfer_trunk_attempt", "trunk", t.Name, "number", at.Number)
+	go readBranch(ctx, leg, events)
+	return leg
+}
+
 // targetMedia is the session and SDP state of a leg being set up to
 // replace side B.
 type targetMedia struct {
@@ -235,21 +289,65 @@ type targetMedia struct {
 // first answer, puts it on side B in place of the transferor. The
 // transferee hears ringback meanwhile. transferorUp is false when the
 // transferor has already left (a recall).
-func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindings []Binding, transferorUp bool) (call.Cause, call.Side, bool) {
+func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindings []Binding, out *OutboundRoute, transferorUp bool) (call.Cause, call.Side, bool) {
 	transferor := c.peerOf(sideCallee)
 	transferorNum := c.callee.Number
 	if !transferorUp {
 		transferor = nil
 	}
-	tm, err := c.newTargetMedia(bindings[0].Source.Addr())
+	ctx, cancelBranches := context.WithCancel(context.Background())
+	defer cancelBranches()
+	var dst netip.Addr
+	if out != nil {
+		for _, at := range out.Attempts {
+			if a, err := resolveTrunk(ctx, at.Trunk); err == nil {
+				dst = a.Addr()
+				break
+			}
+		}
+	} else {
+		dst = bindings[0].Source.Addr()
+	}
+	if !dst.IsValid() {
+		return c.transferFailed(sub, kind, party.Number, 503, transferorUp)
+	}
+	tm, err := c.newTargetMedia(dst)
 	if err != nil {
 		c.log.Error("media_unavailable", "error", err)
 		return c.transferFailed(sub, kind, party.Number, 503, transferorUp)
 	}
-	ctx, cancelBranches := context.WithCancel(context.Background())
-	defer cancelBranches()
 	events := make(chan branchEvent, 16)
-	live := c.ringBranches(ctx, party, bindings, tm, events)
+	var live map[*uacLeg]bool
+	next := 0           // the next trunk attempt (outside numbers)
+	progressed := false // a trunk attempt rang: no failover any more
+	var cur *uacLeg     // the trunk attempt waiting for a provisional response
+	abandoned := map[*uacLeg]bool{}
+	inviteTimer := time.NewTimer(time.Hour)
+	inviteTimer.Stop()
+	defer inviteTimer.Stop()
+	nextTrunk := func() bool { return false }
+	if out != nil {
+		live = map[*uacLeg]bool{}
+		nextTrunk = func() bool {
+			for next < len(out.Attempts) {
+				at := &out.Attempts[next]
+				next++
+				if l := c.trunkTarget(ctx, at, tm, events); l != nil {
+					live[l], cur = true, l
+					d := at.Trunk.InviteTimeout
+					if d <= 0 {
+						d = defaultInviteTimeout
+					}
+					inviteTimer.Reset(d)
+					return true
+				}
+			}
+			return false
+		}
+		nextTrunk()
+	} else {
+		live = c.ringBranches(ctx, party, bindings, tm, events)
+	}
 	if len(live) == 0 {
 		tm.sess.Close()
 		return c.transferFailed(sub, kind, party.Number, 480, transferorUp)
@@ -274,8 +372,70 @@ func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindi
 	}
 	for {
 		select {
+		case <-inviteTimer.C:
+			// No provisional response within the trunk's invite_timeout: the
+			// attempt is abandoned (no CANCEL before a provisional, RFC 3261
+			// §9.1) and the next trunk tried.
+			if cur == nil || cur.provisional {
+				continue
+			}
+			abandoned[cur] = true
+			delete(live, cur)
+			c.releaseChannel(cur)
+			best = betterFinal(best, 408)
+			c.log.Info("transfer_trunk_failover", "trunk", cur.attempt.Trunk.Name, "reason", "invite_timeout")
+			cur = nil
+			if !nextTrunk() && len(live) == 0 {
+				return fail(best)
+			}
 		case ev := <-events:
 			l := ev.leg
+			if abandoned[l] {
+				switch {
+				case ev.res == nil:
+				case ev.res.IsSuccess():
+					l.confirm(ev.res) // answered after we gave up on it (RFC 3261 §13.2.2.4)
+					go l.bye()
+				case ev.res.StatusCode > 100 && ev.res.IsProvisional():
+					l.cancel(context.Background())
+				}
+				continue
+			}
+			if l == cur && ev.res != nil && ev.res.IsProvisional() {
+				inviteTimer.Stop()
+			}
+			if l.attempt != nil && !ev.done && ev.res != nil && !ev.res.IsSuccess() {
+				// A carrier's answer: challenges and failover (as for calls, b2bua_trunk.go).
+				code := int(ev.res.StatusCode)
+				switch {
+				case ev.res.IsProvisional():
+					l.provisional = true
+					progressed = progressed || code == 180 || code == 183
+					continue
+				case (code == 401 || code == 407) && !l.authed && c.reauth(ctx, l, ev.res, events):
+					continue
+				case code == 401 || code == 407:
+					code = 503 // our credentials were refused: not the callee's answer
+				}
+				delete(live, l)
+				c.releaseChannel(l)
+				best = betterFinal(best, code)
+				if failoverStatus(code) && !progressed && nextTrunk() {
+					continue
+				}
+				if len(live) == 0 {
+					return fail(best)
+				}
+				continue
+			}
+			if l.attempt != nil && (ev.done || ev.res == nil) {
+				delete(live, l)
+				c.releaseChannel(l)
+				best = betterFinal(best, 503)
+				if !progressed && nextTrunk() {
+					continue
+				}
+			}
 			switch {
 			case ev.done || ev.res == nil:
 				delete(live, l)
@@ -468,7 +628,7 @@ func (c *b2bCall) transferFailed(sub *referSub, kind, target string, code int, t
 	}
 	if kind != transferRecall {
 		if bindings := c.s.registrar.Table().Lookup(c.callee.Number); len(bindings) > 0 {
-			return c.ringTarget(nil, transferRecall, c.callee, bindings, false)
+			return c.ringTarget(nil, transferRecall, c.callee, bindings, nil, false)
 		}
 	}
 	stop := c.playToCaller(prompt.ToneBusy)

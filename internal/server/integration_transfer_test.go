@@ -3,9 +3,11 @@ package server_test
 import (
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/switchd/switchd/internal/server"
 	"github.com/switchd/switchd/internal/sipptest"
 	"github.com/switchd/switchd/internal/store"
 )
@@ -29,14 +31,37 @@ const xfQueues = `
 // extensions 3001 and 3002.
 func xfServer(t *testing.T) *testServer {
 	t.Helper()
+	ts, _ := xfServerCarrier(t)
+	return ts
+}
+
+// xfServerCarrier is xfServer that also returns carrier A (whose trunk
+// national numbers leave by).
+func xfServerCarrier(t *testing.T) (*testServer, trCarrier) {
+	t.Helper()
+	ts, a, _ := xfServerCarriers(t)
+	return ts, a
+}
+
+// xfServerCarriers is xfServer with both carriers: national numbers try
+// A, then B.
+func xfServerCarriers(t *testing.T) (*testServer, trCarrier, trCarrier) {
+	t.Helper()
 	agents := []store.Agent{
 		quAgent("a1", "2001", store.AgentQueue{Queue: "gold"}),
 		quAgent("a2", "2002", store.AgentQueue{Queue: "silver"}),
 	}
-	ts, _, _ := quServer(t, quQueues(xfQueues), agents)
+	var b trCarrier
+	ts, a, _ := quServer(t, quQueues(xfQueues), agents, func(c *server.Config) {
+		for _, tr := range c.Trunks {
+			if tr.Name == "carrier-b" {
+				b = trCarrier{ip: tr.Host, port: tr.Port}
+			}
+		}
+	})
 	ts.addExtension("3001", quAgentPW)
 	ts.addExtension("3002", quAgentPW)
-	return ts
+	return ts, a, b
 }
 
 // xfPhone registers ext and runs scenario scen (testdata path) as its
@@ -176,5 +201,84 @@ func TestTransferBlindToQueue(t *testing.T) {
 	xs := ts.xfTransfers(t, id)
 	if len(xs) != 1 || xs[0].Data["transfer_target"] != "4002" || xs[0].Data["transfer_result"] != "completed" {
 		t.Fatalf("transfers of %s: %+v, want one to 4002 completed", id, xs)
+	}
+}
+
+// TestTransferBlindToOutsideNumber: a1's extension may dial national
+// numbers; it transfers the caller to 02155551234, which leaves by
+// carrier A (digest challenge answered, the number in E.164). The
+// caller's audio then crosses the carrier (it echoes).
+func TestTransferBlindToOutsideNumber(t *testing.T) {
+	t.Parallel()
+	ts, a := xfServerCarrier(t)
+	if code := ts.api("PATCH", "/api/v1/extensions/2001", map[string]string{"class": "national"}, nil); code/100 != 2 {
+		t.Fatalf("PATCH 2001 class national: %d", code)
+	}
+	carrier := trStartCarrierUAS(t, a, trFile("carrier_uas.xml"), 1, nil, ts.udpAddr)
+	agent := ts.xfPhone(t, "transfer/agent_refer_ok.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "02155551234"})
+	ts.quSetState(t, "a1", "available", "")
+	c := ts.quCall(t, "013900000001", didGold)
+	id := ts.xfCallID(t)
+	c.waitEchoes(t, 10, 20*time.Second)
+	requireSuccess(t, agent.Wait(), 1)
+	before := c.echoesNow()
+	c.waitEchoes(t, before+25, 10*time.Second) // through the carrier
+	xs := ts.xfTransfers(t, id)
+	if len(xs) != 1 || xs[0].Data["transfer_result"] != "completed" || xs[0].Data["transfer_target"] != "+862155551234" {
+		t.Fatalf("transfers %+v, want one completed to +862155551234", xs)
+	}
+	ts.stop() // the drain hangs up both
+	cr := carrier.Wait()
+	requireSuccess(t, cr, 1)
+	invites := scUnique(scRequests(cr.Received(), "INVITE"))
+	if len(invites) != 2 || !strings.HasPrefix(invites[1].StartLine(), "INVITE sip:+862155551234@") {
+		t.Fatalf("carrier got %d INVITEs (want 2: challenged, then with credentials to +862155551234):\n%s", len(invites), cr.Summary())
+	}
+	trRequireDigest(t, invites[1], "INVITE")
+}
+
+// TestTransferOutsideFailover: carrier A never answers the transfer's
+// INVITE; after its invite_timeout (2 s) the transfer leaves by carrier B,
+// whose echo the caller then hears.
+func TestTransferOutsideFailover(t *testing.T) {
+	t.Parallel()
+	ts, _, b := xfServerCarriers(t)
+	carrier := trStartCarrierUAS(t, b, trFile("carrier_uas.xml"), 1, nil, ts.udpAddr)
+	agent := ts.xfPhone(t, "transfer/agent_refer_ok.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "02155551234"})
+	ts.quSetState(t, "a1", "available", "")
+	c := ts.quCall(t, "013900000001", didGold)
+	c.waitEchoes(t, 10, 20*time.Second)
+	requireSuccess(t, agent.Wait(), 1)
+	before := c.echoesNow()
+	c.waitEchoes(t, before+25, 10*time.Second) // through carrier B
+	ts.stop()
+	requireSuccess(t, carrier.Wait(), 1)
+}
+
+// TestTransferOutsideNumberRefused: a1's extension is internal only; its
+// transfer to a national number fails with 403 in the final NOTIFY and
+// the caller stays with a1 (no toll fraud by transfer).
+func TestTransferOutsideNumberRefused(t *testing.T) {
+	t.Parallel()
+	ts := xfServer(t)
+	if code := ts.api("PATCH", "/api/v1/extensions/2001", map[string]string{"class": "internal"}, nil); code/100 != 2 {
+		t.Fatalf("PATCH 2001 class internal: %d", code)
+	}
+	agent := ts.xfPhone(t, "transfer/agent_refer_fail.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "02155551234"})
+	ts.quSetState(t, "a1", "available", "")
+	c := ts.quCall(t, "013900000001", didGold)
+	id := ts.xfCallID(t)
+	c.waitEchoes(t, 10, 20*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(ts.xfTransfers(t, id)) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	before := c.echoesNow()
+	c.waitEchoes(t, before+25, 5*time.Second) // still through a1's phone
+	requireSuccess(t, agent.Wait(), 1)
+	requireSuccess(t, c.proc.Wait(), 1)
+	xs := ts.xfTransfers(t, id)
+	if len(xs) != 1 || xs[0].Data["transfer_result"] != "failed" || xs[0].Data["transfer_status"] != "403" {
+		t.Fatalf("transfers %+v, want one failed with 403", xs)
 	}
 }
