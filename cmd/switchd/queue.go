@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchd/switchd/acd"
+	"github.com/switchd/switchd/call"
 	"github.com/switchd/switchd/web"
 )
 
@@ -185,6 +186,14 @@ func newQueueTraceCmd(g *globalFlags) *cobra.Command {
 // contact ended.
 func traceWhy(e web.QueueEvent) string {
 	why := e.Data[acd.DataReason]
+	if e.Type == string(call.EventCallTransferred) {
+		d := e.Data
+		why = fmt.Sprintf("%s transfer by %s of %s to %s: %s", d[call.DataTransferKind], dash(d[call.DataTransferor]),
+			dash(d[call.DataTransferee]), dash(d[call.DataTransferTarget]), d[call.DataTransferResult])
+		if st := d[call.DataTransferStatus]; st != "" {
+			why += " (" + st + ")"
+		}
+	}
 	if e.Cause != "" {
 		if why != "" {
 			why += "; "
