@@ -121,7 +121,7 @@ func TestTransferAttendedReplaces(t *testing.T) {
 	consult, cc := dialAndAnswer(t, ctx, b, c, siptest.DialOptions{}, siptest.AnswerOptions{})
 	assertPair(t, ctx, "consultation", consult, toneB, cc.call, toneC)
 
-	code, err := cb.call.Refer(ctx, ext1003, consult)
+	code, err := cb.call.Refer(ctx, ext1003, consult.Replaces())
 	if err != nil || code != 202 {
 		t.Fatalf("REFER with Replaces: %d %v, want 202", code, err)
 	}
@@ -157,6 +157,51 @@ func TestTransferAttendedReplaces(t *testing.T) {
 	}
 }
 
+// TestTransferAttendedWhileRinging: 1002 consults 1003 but transfers
+// (REFER with the early dialog's Replaces) while 1003 still rings: the
+// consultation is cancelled and 1003 rings again, now for 1001; when it
+// answers, 1001 and 1003 talk.
+func TestTransferAttendedWhileRinging(t *testing.T) {
+	t.Parallel()
+	cs := startCallServer(t)
+	cs.addExtension(ext1003, pw1003)
+	a, b, c := cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+
+	ca, cb := dialAndAnswer(t, ctx, a, b, siptest.DialOptions{}, siptest.AnswerOptions{})
+	consult, err := b.Invite(ctx, ext1003, siptest.DialOptions{})
+	if err != nil {
+		t.Fatalf("1002 dials 1003: %v", err)
+	}
+	first := ringUnanswered(t, ctx, c)
+	deadline := time.Now().Add(5 * time.Second)
+	for consult.Replaces() == "" && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, err := cb.call.Refer(ctx, ext1003, consult.Replaces()); err != nil || code != 202 {
+		t.Fatalf("REFER with the early dialog: %d %v", code, err)
+	}
+	select {
+	case <-first.Cancelled():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the consultation INVITE to 1003 was not cancelled")
+	}
+	if _, err := consult.Wait(ctx); siptest.StatusCode(err) != 487 {
+		t.Fatalf("1002's consultation INVITE ended with %v, want 487", err)
+	}
+	cc := <-answerNextCall(ctx, c, siptest.AnswerOptions{})
+	if cc.err != nil {
+		t.Fatalf("1003 answers the transfer: %v", cc.err)
+	}
+	if got := waitNotifies(t, cb.call, 10*time.Second); !slices.Equal(got, []string{"SIP/2.0 100 Trying", "SIP/2.0 200 OK"}) {
+		t.Fatalf("NOTIFYs %q, want 100 Trying then 200 OK", got)
+	}
+	waitEnded(t, "1002's call", cb.call, 10*time.Second)
+	assertPair(t, ctx, "after the transfer", ca, toneA, cc.call, toneC)
+	cs.hangupAndWait(ctx, ca, cc.call)
+}
+
 // TestTransferBlindByCaller: the caller's phone (1001) transfers the
 // called party (1002) to 1003: the REFER comes from leg A. 1002 and 1003
 // then hear each other.
@@ -170,7 +215,7 @@ func TestTransferBlindByCaller(t *testing.T) {
 
 	ca, cb := dialAndAnswer(t, ctx, a, b, siptest.DialOptions{}, siptest.AnswerOptions{})
 	answered := answerNextCall(ctx, c, siptest.AnswerOptions{})
-	code, err := ca.Refer(ctx, ext1003, nil)
+	code, err := ca.Refer(ctx, ext1003, "")
 	if err != nil || code != 202 {
 		t.Fatalf("REFER: %d %v, want 202", code, err)
 	}
@@ -272,7 +317,7 @@ func TestPickupNothingRinging(t *testing.T) {
 func parkCall(t *testing.T, ctx context.Context, cs *callServer, a, b *siptest.Phone) *siptest.Call {
 	t.Helper()
 	ca, cb := dialAndAnswer(t, ctx, a, b, siptest.DialOptions{}, siptest.AnswerOptions{})
-	if code, err := cb.call.Refer(ctx, "701", nil); err != nil || code != 202 {
+	if code, err := cb.call.Refer(ctx, "701", ""); err != nil || code != 202 {
 		t.Fatalf("REFER to the park slot: %d %v", code, err)
 	}
 	if got := waitNotifies(t, cb.call, 10*time.Second); !slices.Equal(got, []string{"SIP/2.0 100 Trying", "SIP/2.0 200 OK"}) {

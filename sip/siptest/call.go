@@ -230,19 +230,23 @@ func (c *Call) SendInfo(ctx context.Context, contentType string, body []byte) (i
 	return int(res.StatusCode), nil
 }
 
+// Replaces is the call's dialog for a Replaces header (RFC 3891 §6.1).
+func (c *Call) Replaces() string {
+	return c.key.callID + ";to-tag=" + c.key.remoteTag + ";from-tag=" + c.key.localTag
+}
+
 // Refer asks the far end to transfer the call to target (a number; RFC
-// 3515), attended when replaces is set: the Refer-To carries that call's
-// dialog as Replaces (RFC 3891 §3). It returns the REFER's final status;
-// the transfer's progress arrives on Notifies.
-func (c *Call) Refer(ctx context.Context, target string, replaces *Call) (int, error) {
+// 3515), attended when replaces is set (Call.Replaces, Outgoing.Replaces
+// of the consultation): the Refer-To carries it (RFC 3891 §3). It returns
+// the REFER's final status; the transfer's progress arrives on Notifies.
+func (c *Call) Refer(ctx context.Context, target, replaces string) (int, error) {
 	req := c.newRequest(sip.REFER, 0, nil)
 	c.mu.Lock()
 	host := c.target.Host
 	c.mu.Unlock()
 	referTo := "<sip:" + target + "@" + host
-	if replaces != nil {
-		rp := replaces.key.callID + ";to-tag=" + replaces.key.remoteTag + ";from-tag=" + replaces.key.localTag
-		referTo += "?Replaces=" + url.QueryEscape(rp)
+	if replaces != "" {
+		referTo += "?Replaces=" + url.QueryEscape(replaces)
 	}
 	req.AppendHeader(sip.NewHeader("Refer-To", referTo+">"))
 	req.AppendHeader(sip.NewHeader("Referred-By", "<"+c.local.String()+">"))

@@ -36,10 +36,11 @@ type Outgoing struct {
 	localTag string
 	callID   string
 
-	mu    sync.Mutex
-	req   *sip.Request // the INVITE of the current attempt (a new one after a challenge)
-	tx    sip.ClientTransaction
-	codes []int // provisional responses received
+	mu       sync.Mutex
+	req      *sip.Request // the INVITE of the current attempt (a new one after a challenge)
+	tx       sip.ClientTransaction
+	codes    []int  // provisional responses received
+	earlyTag string // the To tag of the early dialog (a provisional response's)
 
 	early      chan struct{}
 	earlyOnce  sync.Once
@@ -125,6 +126,18 @@ func (o *Outgoing) Trying() <-chan struct{} { return o.trying }
 // Early is closed when the first provisional response above 100 arrives.
 func (o *Outgoing) Early() <-chan struct{} { return o.early }
 
+// Replaces is the early dialog of the INVITE for a Replaces header (RFC
+// 3891 §6.1): call-id;to-tag=…;from-tag=…, once a provisional response
+// with a To tag came ("" before).
+func (o *Outgoing) Replaces() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.earlyTag == "" {
+		return ""
+	}
+	return o.callID + ";to-tag=" + o.earlyTag + ";from-tag=" + o.localTag
+}
+
 // Provisional returns the codes of the provisional responses received so far.
 func (o *Outgoing) Provisional() []int {
 	o.mu.Lock()
@@ -202,6 +215,11 @@ func (o *Outgoing) run(ctx context.Context) {
 			case res.IsProvisional():
 				o.mu.Lock()
 				o.codes = append(o.codes, code)
+				if to := res.To(); to != nil {
+					if tag, ok := to.Params.Get("tag"); ok && tag != "" {
+						o.earlyTag = tag
+					}
+				}
 				o.mu.Unlock()
 				o.earlyOnce.Do(func() { close(o.early) })
 			case (code == 401 || code == 407) && !authed && !cancelled:
