@@ -245,6 +245,17 @@ func (ts *testServer) quWaiting(t *testing.T, queue string, n int, within time.D
 	}
 }
 
+// scKeys merges sipp keys (later maps win).
+func scKeys(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // quCaller is a carrier's caller (sipp from carrier A) whose media is the
 // test's: it sends a numbered RTP stream from the answer on and sorts
 // what comes back into echoes of its own packets (they crossed an agent's
@@ -265,15 +276,22 @@ type quCaller struct {
 // quCall places a call from number from (national format) to did.
 func (ts *testServer) quCall(t *testing.T, from, did string) *quCaller {
 	t.Helper()
+	return ts.quCallWith(t, "queue/carrier_await_bye.xml", from, did, nil)
+}
+
+// quCallWith is quCall running scenario scen (a testdata path, a variant
+// of carrier_await_bye.xml) with more keys.
+func (ts *testServer) quCallWith(t *testing.T, scen, from, did string, keys map[string]string) *quCaller {
+	t.Helper()
 	carrier := trFreeCarrier(t, carrierA)
 	conn, rtpPort := trMediaSocket(t, carrierA)
 	answerFile := filepath.Join(t.TempDir(), "answer")
 	national := "0" + did[len("+86"):]
 	c := &quCaller{conn: conn, done: make(chan struct{})}
 	c.proc = sipptest.Start(t, sipptest.Options{
-		Scenario: filepath.Join("testdata", "queue", "carrier_await_bye.xml"), Remote: ts.udpAddr,
+		Scenario: filepath.Join("testdata", scen), Remote: ts.udpAddr,
 		LocalIP: carrier.ip, LocalPort: carrier.port, Calls: 1, Timeout: 90 * time.Second,
-		Keys: map[string]string{"from": from, "rtp_ip": carrierA, "rtp_port": strconv.Itoa(rtpPort), "answer_file": answerFile},
+		Keys: scKeys(keys, map[string]string{"from": from, "rtp_ip": carrierA, "rtp_port": strconv.Itoa(rtpPort), "answer_file": answerFile}),
 		Args: []string{"-s", national},
 	})
 	c.answered = scWaitAnswerFile(t, answerFile, c.proc, 15*time.Second)

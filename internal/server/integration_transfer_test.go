@@ -282,3 +282,21 @@ func TestTransferOutsideNumberRefused(t *testing.T) {
 		t.Fatalf("transfers %+v, want one failed with 403", xs)
 	}
 }
+
+// TestTransferReferFromCarrierRefused: the carrier's caller sends REFER
+// to move the call to 3001 (toll fraud by transfer): switchd answers 403
+// and the call goes on with a1 until a1 hangs up.
+func TestTransferReferFromCarrierRefused(t *testing.T) {
+	t.Parallel()
+	ts := xfServer(t)
+	agent := ts.xfPhone(t, "queue/agent_answer_bye.xml", "2001", 3*time.Second, nil)
+	ts.quSetState(t, "a1", "available", "")
+	c := ts.quCallWith(t, "transfer/carrier_refer.xml", "013900000001", didGold, map[string]string{"target": "3001"})
+	c.waitEchoes(t, 10, 20*time.Second)
+	requireSuccess(t, agent.Wait(), 1)
+	requireSuccess(t, c.proc.Wait(), 1) // the REFER got 403, then a1's BYE
+	id := ts.xfCallID(t)
+	if xs := ts.xfTransfers(t, id); len(xs) != 0 {
+		t.Fatalf("transfers %+v, want none", xs)
+	}
+}
