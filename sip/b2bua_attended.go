@@ -130,11 +130,7 @@ func (c *b2bCall) giveLeg(h handoffReq) bool {
 	c.stopMonitor(false)
 	c.stopHoldMusic(false)
 	m := &c.media
-	if m.relay != nil {
-		m.relay.Stop()
-		m.relayCancel()
-		m.relay = nil
-	}
+	c.stopRelay()
 	leg := c.peerOf(sideCallee)
 	out := handoffReply{leg: leg, party: c.callee, timer: c.timers[sideCallee], callID: c.id,
 		media: targetMedia{sess: m.bSess, origin: m.bOrigin, ip: m.bIP, remote: m.bRemote, local: m.bLocal, codecs: m.bCodecs}}

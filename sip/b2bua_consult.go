@@ -39,11 +39,7 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 	}
 	transferor, transferorNum := c.peerOf(sideCallee), c.callee.Number
 	m := &c.media
-	if m.relay != nil {
-		m.relay.Stop()
-		m.relayCancel()
-		m.relay = nil
-	}
+	c.stopRelay()
 	c.stopHoldMusic(false)
 	c.startHoldMusic(sideCaller) // the transferee waits with music (silence without a MOH folder)
 	toB := c.playTo(m.bSess, m.bCodecs, prompt.ToneRingback)

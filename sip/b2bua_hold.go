@@ -56,11 +56,7 @@ func (c *b2bCall) startHoldMusic(side legSide) {
 		return
 	}
 	cfg.Source = player
-	if m.relay != nil {
-		m.relay.Stop()
-		m.relayCancel()
-		m.relay = nil
-	}
+	c.stopRelay()
 	ctx, cancel := context.WithCancel(context.Background())
 	ep, err := sess.StartEndpoint(ctx, cfg)
 	if err != nil {

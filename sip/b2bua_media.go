@@ -86,14 +86,20 @@ func (c *b2bCall) armTimeouts() {
 
 func (c *b2bCall) hangupMedia() { c.hangup(causeMediaTimeout) }
 
-// closeMedia stops the relay and releases both sessions' ports.
-func (c *b2bCall) closeMedia() {
+// stopRelay stops the relay, if one runs (its sessions stay open).
+func (c *b2bCall) stopRelay() {
 	m := &c.media
 	if m.relay != nil {
 		m.relay.Stop()
 		m.relayCancel()
 		m.relay = nil
 	}
+}
+
+// closeMedia stops the relay and releases both sessions' ports.
+func (c *b2bCall) closeMedia() {
+	m := &c.media
+	c.stopRelay()
 	for _, s := range []**media.Session{&m.aSess, &m.bSess} {
 		if *s != nil {
 			(*s).Close()

@@ -136,11 +136,7 @@ func (c *b2bCall) transferToApp(sub *referSub, app Application, target, kind str
 	c.reportEnd(call.CauseTransferred, call.SideCallee)
 	c.stopHoldMusic(false)
 	m := &c.media
-	if m.relay != nil {
-		m.relay.Stop()
-		m.relayCancel()
-		m.relay = nil
-	}
+	c.stopRelay()
 	if m.bSess != nil {
 		m.bSess.Close()
 		m.bSess = nil
@@ -570,11 +566,7 @@ func (c *b2bCall) completeTransfer(sub *referSub, kind string, transferor peer, 
 	}
 	c.stopHoldMusic(false)
 	m := &c.media
-	if m.relay != nil {
-		m.relay.Stop()
-		m.relayCancel()
-		m.relay = nil
-	}
+	c.stopRelay()
 	if m.bSess != nil {
 		m.bSess.Close()
 	}
@@ -642,28 +634,8 @@ func (c *b2bCall) transferFailed(sub *referSub, kind, target string, code int, t
 // A until the returned stop is called.
 func (c *b2bCall) playToCaller(tone string) (stop func()) {
 	c.stopHoldMusic(false)
-	m := &c.media
-	if m.relay != nil {
-		m.relay.Stop()
-		m.relayCancel()
-		m.relay = nil
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	player := prompt.NewPlayer(prompt.Config{Region: c.s.b2b.Prompts.Region, Logger: c.log})
-	cfg := endpointFor(m.aCodecs)
-	cfg.Source = player
-	ep, err := m.aSess.StartEndpoint(ctx, cfg)
-	if err != nil {
-		cancel()
-		c.log.Warn("transfer_tone_failed", "error", err)
-		return func() {}
-	}
-	player.Start(ctx, prompt.Prompt{Items: []prompt.Item{{Tone: tone, Duration: 10 * time.Minute}}})
-	return func() {
-		player.Stop()
-		ep.Stop()
-		cancel()
-	}
+	c.stopRelay()
+	return c.playTo(c.media.aSess, c.media.aCodecs, tone)
 }
 
 // unhold re-offers sendrecv to side when the SDP we last sent it holds

@@ -160,37 +160,7 @@ type toneHeard struct {
 // switchd.
 func assertTonesCross(t *testing.T, ctx context.Context, what string, ca, cb *siptest.Call) {
 	t.Helper()
-	var wg sync.WaitGroup
-	var ha, hb toneHeard
-	listen := func(c *siptest.Call, own, other float64, h *toneHeard) {
-		defer wg.Done()
-		lv, err := c.ToneLevels(ctx, time.Second, own, other)
-		if err != nil {
-			h.err = err
-			return
-		}
-		h.own, h.other = lv[0], lv[1]
-	}
-	wg.Add(2)
-	go listen(ca, toneA, toneB, &ha)
-	go listen(cb, toneB, toneA, &hb)
-	wg.Wait()
-	for _, s := range []struct {
-		who string
-		h   toneHeard
-		c   *siptest.Call
-	}{{"caller", ha, ca}, {"callee", hb, cb}} {
-		switch {
-		case s.h.err != nil:
-			t.Errorf("%s: %s toneHeard nothing: %v (RTP %+v)", what, s.who, s.h.err, s.c.Stats())
-		case s.h.other < siptest.ToneDetected:
-			t.Errorf("%s: %s hears the far tone at level %.3f, want ≥ %v (RTP %+v)", what, s.who, s.h.other, siptest.ToneDetected, s.c.Stats())
-		case s.h.own > siptest.ToneAbsent:
-			t.Errorf("%s: %s hears its own tone at level %.3f, want ≤ %v (echo)", what, s.who, s.h.own, siptest.ToneAbsent)
-		default:
-			t.Logf("%s: %s hears far tone %.3f, own tone %.4f", what, s.who, s.h.other, s.h.own)
-		}
-	}
+	assertPairNamed(t, ctx, what, [2]string{"caller", "callee"}, ca, toneA, cb, toneB)
 }
 
 // hangupAndWait hangs up c and waits until the far call ends and switchd is idle.

@@ -23,9 +23,27 @@ const (
 	pw1003  = "secret-1003"
 )
 
+// threePhones starts a call server with 1001, 1002 and 1003 registered
+// (tones A, B, C) and a context for the test's 40 s.
+func threePhones(t *testing.T) (cs *callServer, a, b, c *siptest.Phone, ctx context.Context) {
+	t.Helper()
+	cs = startCallServer(t)
+	cs.addExtension(ext1003, pw1003)
+	a, b, c = cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	t.Cleanup(cancel)
+	return cs, a, b, c, ctx
+}
+
 // assertPair listens on two calls at once: each must hear the other's
 // tone (x hears yHz, y hears xHz) and not its own.
 func assertPair(t *testing.T, ctx context.Context, what string, x *siptest.Call, xHz float64, y *siptest.Call, yHz float64) {
+	t.Helper()
+	assertPairNamed(t, ctx, what, [2]string{"first party", "second party"}, x, xHz, y, yHz)
+}
+
+// assertPairNamed is assertPair with the parties' names for messages.
+func assertPairNamed(t *testing.T, ctx context.Context, what string, names [2]string, x *siptest.Call, xHz float64, y *siptest.Call, yHz float64) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var hx, hy toneHeard
@@ -45,14 +63,17 @@ func assertPair(t *testing.T, ctx context.Context, what string, x *siptest.Call,
 	for _, s := range []struct {
 		who string
 		h   toneHeard
-	}{{"first", hx}, {"second", hy}} {
+		c   *siptest.Call
+	}{{names[0], hx, x}, {names[1], hy, y}} {
 		switch {
 		case s.h.err != nil:
-			t.Errorf("%s: %s party heard nothing: %v", what, s.who, s.h.err)
+			t.Errorf("%s: %s heard nothing: %v (RTP %+v)", what, s.who, s.h.err, s.c.Stats())
 		case s.h.other < siptest.ToneDetected:
-			t.Errorf("%s: %s party hears the far tone at %.3f, want ≥ %v", what, s.who, s.h.other, siptest.ToneDetected)
+			t.Errorf("%s: %s hears the far tone at %.3f, want ≥ %v (RTP %+v)", what, s.who, s.h.other, siptest.ToneDetected, s.c.Stats())
 		case s.h.own > siptest.ToneAbsent:
-			t.Errorf("%s: %s party hears its own tone at %.3f (echo)", what, s.who, s.h.own)
+			t.Errorf("%s: %s hears its own tone at %.3f, want ≤ %v (echo)", what, s.who, s.h.own, siptest.ToneAbsent)
+		default:
+			t.Logf("%s: %s hears far tone %.3f, own tone %.4f", what, s.who, s.h.other, s.h.own)
 		}
 	}
 }
@@ -107,11 +128,7 @@ func (ts *testServer) xfCallTransfers(t *testing.T) []quEvent {
 // consultation call's CDR ends with cause transferred.
 func TestTransferAttendedReplaces(t *testing.T) {
 	t.Parallel()
-	cs := startCallServer(t)
-	cs.addExtension(ext1003, pw1003)
-	a, b, c := cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
+	cs, a, b, c, ctx := threePhones(t)
 
 	ca, cb := dialAndAnswer(t, ctx, a, b, siptest.DialOptions{}, siptest.AnswerOptions{})
 	assertPair(t, ctx, "before the transfer", ca, toneA, cb.call, toneB)
@@ -163,11 +180,7 @@ func TestTransferAttendedReplaces(t *testing.T) {
 // answers, 1001 and 1003 talk.
 func TestTransferAttendedWhileRinging(t *testing.T) {
 	t.Parallel()
-	cs := startCallServer(t)
-	cs.addExtension(ext1003, pw1003)
-	a, b, c := cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
+	cs, a, b, c, ctx := threePhones(t)
 
 	ca, cb := dialAndAnswer(t, ctx, a, b, siptest.DialOptions{}, siptest.AnswerOptions{})
 	consult, err := b.Invite(ctx, ext1003, siptest.DialOptions{})
@@ -207,11 +220,7 @@ func TestTransferAttendedWhileRinging(t *testing.T) {
 // then hear each other.
 func TestTransferBlindByCaller(t *testing.T) {
 	t.Parallel()
-	cs := startCallServer(t)
-	cs.addExtension(ext1003, pw1003)
-	a, b, c := cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
+	cs, a, b, c, ctx := threePhones(t)
 
 	ca, cb := dialAndAnswer(t, ctx, a, b, siptest.DialOptions{}, siptest.AnswerOptions{})
 	answered := answerNextCall(ctx, c, siptest.AnswerOptions{})
@@ -252,11 +261,7 @@ func ringUnanswered(t *testing.T, ctx context.Context, callee *siptest.Phone) *s
 // pickupTest: 1001 calls 1002, which rings; 1003 dials code. 1002's
 // phone gets CANCEL, and 1001 and 1003 hear each other.
 func pickupTest(t *testing.T, code string) {
-	cs := startCallServer(t)
-	cs.addExtension(ext1003, pw1003)
-	a, b, c := cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
+	cs, a, b, c, ctx := threePhones(t)
 
 	out, err := a.Invite(ctx, ext1002, siptest.DialOptions{})
 	if err != nil {
@@ -331,11 +336,7 @@ func parkCall(t *testing.T, ctx context.Context, cs *callServer, a, b *siptest.P
 // talks with 1001.
 func TestParkRetrieve(t *testing.T) {
 	t.Parallel()
-	cs := startCallServer(t)
-	cs.addExtension(ext1003, pw1003)
-	a, b, c := cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
+	cs, a, b, c, ctx := threePhones(t)
 	ca := parkCall(t, ctx, cs, a, b)
 	time.Sleep(300 * time.Millisecond) // parked, music on hold
 	retriever, err := c.Dial(ctx, "701", siptest.DialOptions{})
@@ -376,11 +377,7 @@ func TestParkTimeoutRingsParker(t *testing.T) {
 // 1001 and 1003 hear each other. 1002's call ends.
 func TestTransferFeatureCode(t *testing.T) {
 	t.Parallel()
-	cs := startCallServer(t)
-	cs.addExtension(ext1003, pw1003)
-	a, b, c := cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
+	cs, a, b, c, ctx := threePhones(t)
 
 	ca, cb := dialAndAnswer(t, ctx, a, b, siptest.DialOptions{}, siptest.AnswerOptions{})
 	answered := answerNextCall(ctx, c, siptest.AnswerOptions{})
@@ -405,11 +402,7 @@ func TestTransferFeatureCode(t *testing.T) {
 // neither — then 1002 hangs up and 1001 and 1003 talk.
 func TestTransferAttendedCode(t *testing.T) {
 	t.Parallel()
-	cs := startCallServer(t)
-	cs.addExtension(ext1003, pw1003)
-	a, b, c := cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
+	cs, a, b, c, ctx := threePhones(t)
 
 	ca, cb := dialAndAnswer(t, ctx, a, b, siptest.DialOptions{}, siptest.AnswerOptions{})
 	answered := answerNextCall(ctx, c, siptest.AnswerOptions{})
