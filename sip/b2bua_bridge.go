@@ -54,13 +54,7 @@ func (c *b2bCall) bridge(leg *AppLeg, target string) (call.Cause, call.Side) {
 	if len(live) == 0 {
 		return c.bridgeFailed(leg, call.CauseUnavailable)
 	}
-	cancelAll := func(except *uacLeg) {
-		for l := range live {
-			if l != except {
-				l.cancel(context.Background())
-			}
-		}
-	}
+	cancelAll := func(except *uacLeg) { cancelBranchesExcept(live, except) }
 	ring := time.NewTimer(c.s.b2b.RingTimeout)
 	defer ring.Stop()
 	best := 0

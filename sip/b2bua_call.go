@@ -89,13 +89,7 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 		a.reject(code, reasonFor(code))
 		return call.CauseFromSIP(code), call.SideCallee
 	}
-	cancelAll := func(except *uacLeg) {
-		for leg := range live {
-			if leg != except {
-				leg.cancel(context.Background())
-			}
-		}
-	}
+	cancelAll := func(except *uacLeg) { cancelBranchesExcept(live, except) }
 
 	for {
 		select {
@@ -194,6 +188,15 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 				a.reject(487, "Request Terminated")
 				return call.CauseTransferred, call.SideCaller
 			}
+		}
+	}
+}
+
+// cancelBranchesExcept sends CANCEL on every ringing branch but except.
+func cancelBranchesExcept(live map[*uacLeg]bool, except *uacLeg) {
+	for l := range live {
+		if l != except {
+			l.cancel(context.Background())
 		}
 	}
 }

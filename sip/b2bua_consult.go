@@ -48,13 +48,7 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 	defer cancelBranches()
 	events := make(chan branchEvent, 16)
 	live := c.ringBranches(bctx, party, bindings, tm, events)
-	cancelAll := func(except *uacLeg) {
-		for l := range live {
-			if l != except {
-				l.cancel(context.Background())
-			}
-		}
-	}
+	cancelAll := func(except *uacLeg) { cancelBranchesExcept(live, except) }
 	ring := time.NewTimer(c.s.b2b.RingTimeout)
 	defer ring.Stop()
 	var target *uacLeg // answered

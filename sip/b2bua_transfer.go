@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	gosip "github.com/emiago/sipgo/sip"
@@ -237,17 +236,7 @@ func (c *b2bCall) trunkTarget(ctx context.Context, at *OutboundAttempt, tm targe
 		c.log.Info("trunk_full", "trunk", t.Name, "max_channels", t.MaxChannels)
 		return nil
 	}
-	transport := "udp"
-	if strings.EqualFold(t.Transport, "tcp") {
-		transport = "tcp"
-	}
-	ruri := gosip.Uri{Scheme: "sip", User: at.Number, Host: t.domain(), UriParams: gosip.NewParams()}
-	if t.Domain == "" || t.Domain == t.Host {
-		ruri.Port = int(dst.Port())
-	}
-	if transport == "tcp" {
-		ruri.UriParams.Add("transport", "tcp")
-	}
+	ruri, transport := trunkRequestURI(at, dst)
 	local, err := sdp.Build(sdp.Local{Addr: tm.ip, Port: int(tm.sess.LocalAddr().Port()),
 		Codecs: allowCodecs(preferFirst(c.media.aCodecs), t.Codecs), TelephoneEvent: sdp.TelephoneEvent.PayloadType, Ptime: 20 * time.Millisecond})
 	if err == nil {
@@ -348,13 +337,7 @@ func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindi
 		tm.sess.Close()
 		return c.transferFailed(sub, kind, party.Number, 480, transferorUp)
 	}
-	cancelAll := func(except *uacLeg) {
-		for l := range live {
-			if l != except {
-				l.cancel(context.Background())
-			}
-		}
-	}
+	cancelAll := func(except *uacLeg) { cancelBranchesExcept(live, except) }
 	stopRing := c.playToCaller(prompt.ToneRingback)
 	c.log.Info("transfer_ringing", "kind", kind, "target", party.Number, "transferor", transferorNum)
 	ring := time.NewTimer(c.s.b2b.RingTimeout)

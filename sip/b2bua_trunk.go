@@ -107,17 +107,7 @@ func (c *b2bCall) trunkLeg(ctx context.Context, at *OutboundAttempt, aOffer *sdp
 	if err != nil {
 		return nil, err
 	}
-	transport := "udp"
-	if strings.EqualFold(t.Transport, "tcp") {
-		transport = "tcp"
-	}
-	ruri := gosip.Uri{Scheme: "sip", User: at.Number, Host: t.domain(), UriParams: gosip.NewParams()}
-	if t.Domain == "" || t.Domain == t.Host {
-		ruri.Port = int(dst.Port())
-	}
-	if transport == "tcp" {
-		ruri.UriParams.Add("transport", "tcp")
-	}
+	ruri, transport := trunkRequestURI(at, dst)
 	c.codecFilter = t.Codecs
 	offer, err := c.calleeOffer(aOffer, dst.Addr())
 	if err != nil {
@@ -132,6 +122,24 @@ func (c *b2bCall) trunkLeg(ctx context.Context, at *OutboundAttempt, aOffer *sdp
 	leg.attempt = at
 	leg.routeTo(c, sideCallee)
 	return leg, nil
+}
+
+// trunkRequestURI is the Request-URI of an attempt sent to dst, and the
+// transport ("udp", "tcp").
+func trunkRequestURI(at *OutboundAttempt, dst netip.AddrPort) (gosip.Uri, string) {
+	t := at.Trunk
+	transport := "udp"
+	if strings.EqualFold(t.Transport, "tcp") {
+		transport = "tcp"
+	}
+	ruri := gosip.Uri{Scheme: "sip", User: at.Number, Host: t.domain(), UriParams: gosip.NewParams()}
+	if t.Domain == "" || t.Domain == t.Host {
+		ruri.Port = int(dst.Port())
+	}
+	if transport == "tcp" {
+		ruri.UriParams.Add("transport", "tcp")
+	}
+	return ruri, transport
 }
 
 // resolveTrunk returns the carrier's address.
