@@ -77,6 +77,9 @@ func (c *b2bCall) swapSides() {
 			c.log.Warn("relay_restart_failed", "error", err)
 		}
 	}
+	if c.live.Load() != nil {
+		c.live.Store(&liveParties{caller: c.caller.Number, callee: c.callee.Number})
+	}
 }
 
 // blindTransfer moves the transferee (side A) to target on behalf of the

@@ -219,6 +219,8 @@ func (a *acdService) observe(ctx context.Context, e call.Event) {
 	switch e.Type {
 	case call.EventCallAnswered, call.EventCallEnded:
 		a.ownCall(ctx, e)
+	case call.EventCallTransferred:
+		a.transferred(ctx, e)
 	}
 }
 
@@ -233,19 +235,14 @@ func (a *acdService) ownCall(ctx context.Context, e call.Event) {
 		delete(a.firstQueued, e.CallID)
 	}
 	a.mu.Unlock()
-	if queued {
-		return // a queue contact: the engine knows
-	}
 	if e.Type == call.EventCallEnded {
-		if tracked {
-			a.mu.Lock()
-			delete(a.own, e.CallID)
-			a.mu.Unlock()
-			if err := a.engine.OwnCallEnded(ctx, agent, e.CallID); err != nil && !errors.Is(err, acd.ErrStopped) {
-				a.log.Debug("own_call_end_ignored", "agent", agent, "error", err)
-			}
+		if tracked { // (also a queue contact transferred to an agent's extension)
+			a.endOwnCall(ctx, agent, e.CallID)
 		}
 		return
+	}
+	if queued {
+		return // a queue contact: the engine knows
 	}
 	if tracked {
 		return // answered again (a re-answer after a transfer): still busy
@@ -264,6 +261,44 @@ func (a *acdService) ownCall(ctx context.Context, e call.Event) {
 		a.mu.Unlock()
 		return
 	}
+}
+
+// endOwnCall tells the engine an agent's own call is over for them.
+func (a *acdService) endOwnCall(ctx context.Context, agent acd.AgentID, id call.ID) {
+	a.mu.Lock()
+	delete(a.own, id)
+	a.mu.Unlock()
+	if err := a.engine.OwnCallEnded(ctx, agent, id); err != nil && !errors.Is(err, acd.ErrStopped) {
+		a.log.Debug("own_call_end_ignored", "agent", agent, "error", err)
+	}
+}
+
+// transferred follows a completed transfer: an agent who transferred a
+// call they were busy with is free of it, and an agent whose extension
+// the call was transferred to is busy with it (queue contacts included:
+// the engine's contact ended with the transferring agent).
+func (a *acdService) transferred(ctx context.Context, e call.Event) {
+	if e.Data[call.DataTransferResult] != "completed" {
+		return
+	}
+	a.mu.Lock()
+	agent, tracked := a.own[e.CallID]
+	a.mu.Unlock()
+	if from, ok := a.agentOf(e.Data[call.DataTransferor]); ok && tracked && from == agent {
+		a.endOwnCall(ctx, agent, e.CallID)
+		tracked = false
+	}
+	to, ok := a.agentOf(e.Data[call.DataTransferTarget])
+	if !ok || tracked {
+		return
+	}
+	if err := a.engine.OwnCallStarted(ctx, to, e.CallID); err != nil {
+		a.log.Debug("own_call_ignored", "agent", to, "error", err)
+		return
+	}
+	a.mu.Lock()
+	a.own[e.CallID] = to
+	a.mu.Unlock()
 }
 
 // reload applies changed queue files to the running engine.

@@ -300,3 +300,35 @@ func TestTransferReferFromCarrierRefused(t *testing.T) {
 		t.Fatalf("transfers %+v, want none", xs)
 	}
 }
+
+// TestTransferToAgentExtension: a1 transfers its queue caller straight to
+// a2's extension (2002). While they talk a2 is busy and a1 is free of
+// the call (wrap-up or available); a2 is available again after it ends.
+func TestTransferToAgentExtension(t *testing.T) {
+	t.Parallel()
+	ts := xfServer(t)
+	a2 := ts.xfPhone(t, "queue/agent_answer_bye.xml", "2002", 3*time.Second, nil)
+	agent := ts.xfPhone(t, "transfer/agent_refer_ok.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "2002"})
+	ts.quSetState(t, "a1", "available", "")
+	ts.quSetState(t, "a2", "available", "")
+	c := ts.quCall(t, "013900000001", didGold)
+	c.waitEchoes(t, 10, 20*time.Second)
+	requireSuccess(t, agent.Wait(), 1)
+	before := c.echoesNow()
+	c.waitEchoes(t, before+25, 10*time.Second) // through a2's phone
+	if st := ts.quAgentState(t, "a2"); st.State != "busy" {
+		t.Fatalf("a2 while talking with the transferred caller: %+v, want busy", st)
+	}
+	if st := ts.quAgentState(t, "a1"); st.State != "wrap_up" && st.State != "available" {
+		t.Fatalf("a1 after transferring: %+v, want wrap_up or available", st)
+	}
+	requireSuccess(t, a2.Wait(), 1)
+	requireSuccess(t, c.proc.Wait(), 1)
+	deadline := time.Now().Add(5 * time.Second)
+	for ts.quAgentState(t, "a2").State != "available" {
+		if time.Now().After(deadline) {
+			t.Fatalf("a2 after the call: %+v, want available", ts.quAgentState(t, "a2"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
