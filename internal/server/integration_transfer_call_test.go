@@ -138,6 +138,7 @@ func TestTransferAttendedReplaces(t *testing.T) {
 	consult, cc := dialAndAnswer(t, ctx, b, c, siptest.DialOptions{}, siptest.AnswerOptions{})
 	assertPair(t, ctx, "consultation", consult, toneB, cc.call, toneC)
 
+	referred := time.Now()
 	code, err := cb.call.Refer(ctx, ext1003, consult.Replaces())
 	if err != nil || code != 202 {
 		t.Fatalf("REFER with Replaces: %d %v, want 202", code, err)
@@ -145,6 +146,7 @@ func TestTransferAttendedReplaces(t *testing.T) {
 	if got := waitNotifies(t, cb.call, 10*time.Second); !slices.Equal(got, []string{"SIP/2.0 100 Trying", "SIP/2.0 200 OK"}) {
 		t.Fatalf("NOTIFYs %q, want 100 Trying then 200 OK", got)
 	}
+	t.Logf("REFER to NOTIFY 200: %s", time.Since(referred).Round(time.Millisecond))
 	waitEnded(t, "1002's call with 1001", cb.call, 10*time.Second)
 	waitEnded(t, "1002's consultation with 1003", consult, 10*time.Second)
 	assertPair(t, ctx, "after the transfer", ca, toneA, cc.call, toneC)
