@@ -205,6 +205,10 @@ func (p parkApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 	}
 	f.mu.Unlock()
 	switch {
+	case waiting != nil && leg.TransferredBy() != "":
+		// Transferred to a slot that is taken: back to whoever parked it.
+		f.log.Info("park_slot_busy", "slot", p.slot, "call_id", string(leg.CallID()), "ringing", leg.TransferredBy())
+		return sip.AppResult{Bridge: leg.TransferredBy()}
 	case waiting != nil: // a phone dialled the slot: retrieve
 		if err := leg.Retrieve(ctx, waiting); err != nil {
 			f.log.Info("retrieve_failed", "slot", p.slot, "by", leg.Caller().Number, "error", err)

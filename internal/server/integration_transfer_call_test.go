@@ -430,3 +430,25 @@ func TestTransferAttendedCode(t *testing.T) {
 	}
 	cs.hangupAndWait(ctx, ca, cc.call)
 }
+
+// TestParkSlotTaken: 1001 is parked at 701; 1002 then parks 1003 at 701
+// too. The slot is taken, so 1003 rings 1002 back (it is not connected
+// with the parked 1001); 1002 answers and talks with 1003, and 1001 still
+// waits in 701 until a phone retrieves it.
+func TestParkSlotTaken(t *testing.T) {
+	t.Parallel()
+	cs, a, b, c, ctx := threePhones(t)
+	ca := parkCall(t, ctx, cs, a, b)
+	time.Sleep(300 * time.Millisecond)
+	cc := parkCall(t, ctx, cs, c, b)
+	back := <-answerNextCall(ctx, b, siptest.AnswerOptions{})
+	if back.err != nil {
+		t.Fatalf("1002 is rung back (slot taken): %v", back.err)
+	}
+	assertPair(t, ctx, "rung back", cc, toneC, back.call, toneB)
+	retriever, err := b.Dial(ctx, "701", siptest.DialOptions{})
+	if err != nil {
+		t.Fatalf("1002 dials 701: %v", err)
+	}
+	assertPair(t, ctx, "1001 retrieved", ca, toneA, retriever, toneB)
+}
