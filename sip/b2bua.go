@@ -172,6 +172,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 	}
 	if plan.trunk != nil {
 		bc.trunkName = plan.trunk.Name
+		a.fromTrunk = true
 	}
 	a.routeTo(bc, sideCaller)
 	bc.media.aTap, bc.media.bTap = tap.NewPoint(), tap.NewPoint()
@@ -202,6 +203,9 @@ type b2bCall struct {
 	handoffs chan handoffReq
 	nextApp  Application
 	xferBy   string // who transferred side A to nextApp
+	// xferSwapped: the transfer in progress swapped the sides (the caller
+	// transfers); a failed one swaps them back.
+	xferSwapped bool
 	// Pickup and retrieve (b2bua_join.go): legs offered to this call,
 	// and an application's request to give its caller to another call.
 	joins      chan joinReq

@@ -185,6 +185,9 @@ func (c *b2bCall) appLoop(leg *AppLeg, done <-chan AppResult) (call.Cause, call.
 				return call.CauseUnknown, call.SideUnknown, ""
 			}
 		case r := <-c.inbox:
+			if c.stale(r) {
+				continue
+			}
 			if r.tx == nil {
 				if len(r.req.Body()) > 0 {
 					if err := c.takeAnswer(r.from, r.req.Body()); err != nil {

@@ -20,6 +20,7 @@ import (
 // handoffReq asks a call for the leg opposite its leg via.
 type handoffReq struct {
 	via   peer
+	to    *b2bCall // the call taking the leg: its requests go there at once
 	reply chan handoffReply
 }
 
@@ -57,7 +58,7 @@ func (c *b2bCall) attendedTransfer(sub *referSub, rp replaces, target string) (c
 	if owner == nil || owner == c {
 		return c.transferFailed(sub, transferAttended, target, 403, true)
 	}
-	h := handoffReq{via: via, reply: make(chan handoffReply, 1)}
+	h := handoffReq{via: via, to: c, reply: make(chan handoffReply, 1)}
 	var got handoffReply
 	select {
 	case owner.handoffs <- h:
@@ -132,6 +133,7 @@ func (c *b2bCall) giveLeg(h handoffReq) bool {
 	m := &c.media
 	c.stopRelay()
 	leg := c.peerOf(sideCallee)
+	leg.routeTo(h.to, sideCallee)
 	out := handoffReply{leg: leg, party: c.callee, timer: c.timers[sideCallee], callID: c.id,
 		media: targetMedia{sess: m.bSess, origin: m.bOrigin, ip: m.bIP, remote: m.bRemote, local: m.bLocal, codecs: m.bCodecs}}
 	if leg == peer(c.a) {

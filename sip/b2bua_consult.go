@@ -30,11 +30,13 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 	if err != nil || len(bindings) == 0 {
 		c.log.Info("consult_target_unavailable", "target", number)
 		c.publishTransfer(transferAttended, c.callee.Number, number, "failed", 480, "")
+		c.unswap()
 		return call.CauseUnknown, call.SideUnknown, false
 	}
 	tm, err := c.newTargetMedia(bindings[0].Source.Addr())
 	if err != nil {
 		c.log.Error("media_unavailable", "error", err)
+		c.unswap()
 		return call.CauseUnknown, call.SideUnknown, false
 	}
 	transferor, transferorNum := c.peerOf(sideCallee), c.callee.Number
@@ -77,6 +79,7 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 		if err := c.startRelay(); err != nil {
 			c.log.Warn("relay_restart_failed", "error", err)
 		}
+		c.unswap()
 		c.applyHold()
 		return call.CauseUnknown, call.SideUnknown, false
 	}
@@ -183,7 +186,7 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 			switch {
 			case r.leg == c.peerOf(sideCaller): // the transferee
 				if r.req.Method != gosip.BYE {
-					c.answerWhileTransferring(r)
+					c.answerWhileTransferring(r, true)
 					continue
 				}
 				r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
@@ -201,12 +204,14 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 				return call.CauseNormalClearing, call.SideCaller, true
 			case transferorUp && r.leg == transferor:
 				if r.req.Method != gosip.BYE {
-					c.answerWhileTransferring(r)
+					c.answerWhileTransferring(r, true)
 					continue
 				}
 				r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
+				transferor.close()
 				transferorUp = false
 				toB()
+				c.quietSide(sideCallee) // the transferor's session: nobody left to hear
 				if target != nil {
 					return complete()
 				}
@@ -215,11 +220,13 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 				stopA = c.playTo(m.aSess, m.aCodecs, prompt.ToneRingback)
 			case target != nil && r.leg == peer(target):
 				if r.req.Method != gosip.BYE {
-					c.answerWhileTransferring(r)
+					c.answerWhileTransferring(r, false)
 					continue
 				}
 				// The target hung up on the consultation: back to the transferee.
 				r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
+				target.close()
+				c.releaseChannel(target)
 				target = nil
 				return back(487)
 			default:

@@ -42,6 +42,9 @@ func (c *b2bCall) connected() (call.Cause, call.Side) {
 				return cause, call.SideSwitch
 			}
 		case r := <-c.inbox:
+			if c.stale(r) {
+				continue
+			}
 			if r.tx == nil { // an ACK for a re-INVITE 2xx we sent
 				if len(r.req.Body()) > 0 {
 					// We offered in that 2xx (offerless re-INVITE): the answer is here.

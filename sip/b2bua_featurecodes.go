@@ -135,7 +135,8 @@ func (c *b2bCall) featureTransfer(side legSide, number, kind string) (call.Cause
 	if c.mon != nil {
 		c.stopMonitor(true)
 	}
-	if side == sideCaller {
+	c.xferSwapped = side == sideCaller
+	if c.xferSwapped {
 		c.swapSides()
 	}
 	if kind == transferAttended {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchd/switchd/call"
+	"github.com/switchd/switchd/media"
 	"github.com/switchd/switchd/media/sdp"
 )
 
@@ -35,6 +36,7 @@ type joinReq struct {
 	media targetMedia
 	timer sessionTimer
 	from  call.ID
+	giver *b2bCall // the call the leg comes from (it gets it back on failure)
 	reply chan error
 }
 
@@ -151,7 +153,7 @@ func (c *b2bCall) giveLegTo(r giveReq, leg *AppLeg) bool {
 		leg.ep.Stop()
 	}
 	m := &c.media
-	j := joinReq{kind: r.kind, leg: c.peerOf(sideCaller), party: c.caller, timer: c.timers[sideCaller], from: c.id,
+	j := joinReq{kind: r.kind, leg: c.peerOf(sideCaller), party: c.caller, timer: c.timers[sideCaller], from: c.id, giver: c,
 		media: targetMedia{sess: m.aSess, origin: m.aOrigin, ip: m.aIP, remote: m.aRemote, local: m.aLocal, codecs: m.aCodecs},
 		reply: make(chan error, 1)}
 	var err error
@@ -183,12 +185,13 @@ func (c *b2bCall) giveLegTo(r giveReq, leg *AppLeg) bool {
 }
 
 // takeJoin puts a joining leg on side B of this call: its session
-// replaces B's, and the relay joins it with side A.
-func (c *b2bCall) takeJoin(j joinReq) {
+// replaces B's, and the relay may join it with side A. undo gives the leg
+// and its session back (to the giving call) if the join fails after all;
+// after success, B's old session must be closed with commit.
+func (c *b2bCall) takeJoin(j joinReq) (commit, undo func()) {
 	m := &c.media
-	if m.bSess != nil {
-		m.bSess.Close()
-	}
+	oldSess, oldOrigin, oldIP, oldRemote, oldLocal, oldCodecs := m.bSess, m.bOrigin, m.bIP, m.bRemote, m.bLocal, m.bCodecs
+	oldPB, oldCallee, oldTimer, oldHeld := c.pb, c.callee, c.timers[sideCallee], c.held[sideCallee]
 	m.bSess, m.bOrigin, m.bIP, m.bRemote, m.bLocal, m.bCodecs = j.media.sess, j.media.origin, j.media.ip, j.media.remote, j.media.local, j.media.codecs
 	m.bSess.OnTimeout(c.hangupMedia)
 	c.pb = j.leg
@@ -196,6 +199,19 @@ func (c *b2bCall) takeJoin(j joinReq) {
 	c.callee = j.party
 	c.timers[sideCallee] = j.timer
 	c.held[sideCallee] = false
+	commit = func() {
+		if oldSess != nil {
+			oldSess.Close()
+		}
+	}
+	undo = func() {
+		c.stopRelay()
+		j.media.sess.OnTimeout(j.giver.hangupMedia)
+		j.leg.routeTo(j.giver, sideCaller)
+		m.bSess, m.bOrigin, m.bIP, m.bRemote, m.bLocal, m.bCodecs = oldSess, oldOrigin, oldIP, oldRemote, oldLocal, oldCodecs
+		c.pb, c.callee, c.timers[sideCallee], c.held[sideCallee] = oldPB, oldCallee, oldTimer, oldHeld
+	}
+	return commit, undo
 }
 
 // pickupAnswer answers this ringing call's caller for a picked-up leg j
@@ -203,14 +219,16 @@ func (c *b2bCall) takeJoin(j joinReq) {
 // CauseUnknown when connected.
 func (c *b2bCall) pickupAnswer(j joinReq, aOffer *sdp.Session) (call.Cause, call.Side, error) {
 	ringingExt := c.ringingTo()
-	c.takeJoin(j)
+	commit, undo := c.takeJoin(j)
 	body, err := c.callerAnswer(aOffer)
+	if err == nil {
+		err = c.startRelay()
+	}
 	if err != nil {
+		undo()
 		return call.CauseUnknown, call.SideUnknown, err
 	}
-	if err := c.startRelay(); err != nil {
-		return call.CauseUnknown, call.SideUnknown, err
-	}
+	commit()
 	j.reply <- nil
 	c.ringingExt.Store(nil)
 	if err := c.a.answer(context.Background(), body, c.timerHeaders...); err != nil {
@@ -235,17 +253,22 @@ func (c *b2bCall) pickupAnswer(j joinReq, aOffer *sdp.Session) (call.Cause, call
 // retrieveJoin connects a parked application call's caller with the
 // retrieving leg j (in appLoop).
 func (c *b2bCall) retrieveJoin(j joinReq, leg *AppLeg) error {
+	if _, err := media.NewRelayConfig(c.media.aCodecs, j.media.codecs); err != nil {
+		return err // checked before the parked caller's music stops
+	}
 	leg.player.Stop()
 	if leg.ep != nil {
 		leg.ep.Stop()
 	}
-	c.takeJoin(j)
+	commit, undo := c.takeJoin(j)
 	if err := c.startRelay(); err != nil {
-		if ep, serr := c.media.aSess.StartEndpoint(leg.ctx, c.endpointConfig(leg)); serr == nil {
-			leg.ep = ep
-		}
+		// Rare (the plan was checked): the picker gets its leg back; the
+		// parked caller, whose endpoint is gone, is hung up.
+		undo()
+		c.hangup(call.CauseFailure)
 		return err
 	}
+	commit()
 	c.media.bSess.SetTimeout(c.s.b2b.RTPTimeout)
 	c.unhold(sideCaller)
 	c.route += " -> retrieved by " + j.party.Number

@@ -78,3 +78,24 @@ func (c *b2bCall) peerOf(s legSide) peer {
 	}
 	return nil
 }
+
+// stale answers a request from a leg that is no longer on its side of
+// this call — a transferor who was moved out, a leg given to another
+// call — and reports true: its BYE gets 200 (it is leaving anyway),
+// anything else 481 (RFC 3261 §12.2.2); its ACKs are dropped. A request
+// from the leg now on that side reports false.
+func (c *b2bCall) stale(r dialogRequest) bool {
+	if r.leg == nil || r.leg == c.peerOf(r.from) {
+		return false
+	}
+	if r.tx == nil {
+		return true
+	}
+	if r.req.Method == gosip.BYE {
+		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
+		r.leg.close()
+		return true
+	}
+	r.tx.Respond(gosip.NewResponseFromRequest(r.req, 481, "Call/Transaction Does Not Exist", nil))
+	return true
+}

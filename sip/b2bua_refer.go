@@ -80,7 +80,7 @@ func parseReferTo(values []string) (referTo, error) {
 		if !strings.EqualFold(name, "Replaces") {
 			continue
 		}
-		raw, err := url.QueryUnescape(val)
+		raw, err := url.PathUnescape(val) // "+" stays "+": it is legal in Call-IDs and tags
 		if err != nil {
 			return referTo{}, fmt.Errorf("%w: %w", errReplacesBody, err)
 		}
@@ -237,7 +237,7 @@ func (c *b2bCall) isExtensionLeg(side legSide) bool {
 	p := c.peerOf(side)
 	switch l := p.(type) {
 	case *uasLeg:
-		return l != c.a || c.inTrunk == nil
+		return !l.fromTrunk
 	case *uacLeg:
 		return l.attempt == nil
 	}

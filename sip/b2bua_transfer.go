@@ -40,7 +40,8 @@ func (c *b2bCall) onRefer(r dialogRequest) (call.Cause, call.Side, bool) {
 	if !ok {
 		return call.CauseUnknown, call.SideUnknown, false
 	}
-	if r.from == sideCaller {
+	c.xferSwapped = r.from == sideCaller
+	if c.xferSwapped {
 		c.swapSides()
 	}
 	if rt.Replaces != nil {
@@ -68,6 +69,7 @@ func (c *b2bCall) swapSides() {
 	m.aCodecs, m.bCodecs = m.bCodecs, m.aCodecs
 	m.aTap, m.bTap = m.bTap, m.aTap
 	c.held[sideCaller], c.held[sideCallee] = c.held[sideCallee], c.held[sideCaller]
+	c.fcode[sideCaller], c.fcode[sideCallee] = c.fcode[sideCallee], c.fcode[sideCaller]
 	c.timers[sideCaller], c.timers[sideCallee] = c.timers[sideCallee], c.timers[sideCaller]
 	if c.moh != nil {
 		c.moh.side = other(c.moh.side)
@@ -132,8 +134,12 @@ func (c *b2bCall) transferToApp(sub *referSub, app Application, target, kind str
 	sub.notify(200, "OK")
 	transferor := c.callee
 	c.publishTransfer(kind, transferor.Number, target, "completed", 0, "")
-	if p := c.peerOf(sideCallee); p != nil {
-		sub.byeAfter(p)
+	old := c.peerOf(sideCallee) // the transferor
+	if old != nil {
+		sub.byeAfter(old)
+		if u, ok := old.(*uacLeg); ok {
+			c.releaseChannel(u)
+		}
 	}
 	c.reportEnd(call.CauseTransferred, call.SideCallee)
 	c.stopHoldMusic(false)
@@ -143,11 +149,10 @@ func (c *b2bCall) transferToApp(sub *referSub, app Application, target, kind str
 		m.bSess.Close()
 		m.bSess = nil
 	}
-	if c.b != nil {
-		c.releaseChannel(c.b)
-		c.b.close()
+	if old != nil && old == peer(c.b) {
+		c.b = nil // (its BYE, sent above, removes its dialog)
 	}
-	c.b, c.pb = nil, nil
+	c.pb = nil
 	m.bRemote, m.bLocal, m.bCodecs, m.bOrigin = nil, nil, nil, nil
 	c.held[sideCallee] = false
 	c.timers[sideCallee] = sessionTimer{}
@@ -310,6 +315,15 @@ func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindi
 	progressed := false // a trunk attempt rang: no failover any more
 	var cur *uacLeg     // the trunk attempt waiting for a provisional response
 	abandoned := map[*uacLeg]bool{}
+	var attempts []*uacLeg // trunk attempts: each holds a channel until it ends
+	var winner *uacLeg
+	defer func() {
+		for _, l := range attempts {
+			if l != winner {
+				c.releaseChannel(l)
+			}
+		}
+	}()
 	inviteTimer := time.NewTimer(time.Hour)
 	inviteTimer.Stop()
 	defer inviteTimer.Stop()
@@ -322,6 +336,7 @@ func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindi
 				next++
 				if l := c.trunkTarget(ctx, at, tm, events); l != nil {
 					live[l], cur = true, l
+					attempts = append(attempts, l)
 					d := at.Trunk.InviteTimeout
 					if d <= 0 {
 						d = defaultInviteTimeout
@@ -342,6 +357,9 @@ func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindi
 	}
 	cancelAll := func(except *uacLeg) { cancelBranchesExcept(live, except) }
 	stopRing := c.playToCaller(prompt.ToneRingback)
+	// Nothing reads the transferor's session while the target rings: its
+	// RTP timeout must not end the call meanwhile.
+	c.quietSide(sideCallee)
 	c.log.Info("transfer_ringing", "kind", kind, "target", party.Number, "transferor", transferorNum)
 	ring := time.NewTimer(c.s.b2b.RingTimeout)
 	defer ring.Stop()
@@ -436,6 +454,7 @@ func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindi
 					tm.sess.Close()
 					return c.transferFailed(sub, kind, party.Number, 488, transferor != nil)
 				}
+				winner = l
 				c.completeTransfer(sub, kind, transferor, transferorNum, l, party, tm, ev.res, "")
 				return call.CauseUnknown, call.SideUnknown, false
 			default:
@@ -455,7 +474,7 @@ func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindi
 			stopRing()
 			tm.sess.Close()
 			sub.notify(503, "Service Unavailable")
-			c.byeTransferParties(transferor)
+			c.byeTransferParties(sub, transferor)
 			return cause, call.SideSwitch, true
 		case h := <-c.handoffs:
 			h.reply <- handoffReply{err: errTransferBusy}
@@ -474,19 +493,20 @@ func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindi
 					tm.sess.Close()
 					sub.notify(487, "Request Terminated")
 					if transferor != nil {
-						go transferor.bye()
+						sub.byeAfter(transferor)
 					}
 					return call.CauseNormalClearing, call.SideCaller, true
 				}
-				c.answerWhileTransferring(r)
+				c.answerWhileTransferring(r, true)
 			case transferor != nil && r.leg == transferor:
 				if r.req.Method == gosip.BYE {
 					// Usual after a blind transfer: the transferor's part is over.
 					r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
+					transferor.close()
 					transferor = nil
 					continue
 				}
-				c.answerWhileTransferring(r)
+				c.answerWhileTransferring(r, true)
 			default:
 				r.tx.Respond(gosip.NewResponseFromRequest(r.req, 481, "Call/Transaction Does Not Exist", nil))
 			}
@@ -495,13 +515,21 @@ func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindi
 }
 
 // answerWhileTransferring answers a party's in-dialog request while a
-// transfer rings: a re-INVITE or REFER must wait (491, RFC 3261 §14.2),
-// the rest is acknowledged.
-func (c *b2bCall) answerWhileTransferring(r dialogRequest) {
-	switch r.req.Method {
-	case gosip.INVITE, gosip.REFER:
+// transfer rings. For a party of this call (refreshable) a session
+// refresh — UPDATE, or a re-INVITE without SDP or with the same SDP — is
+// answered as usual; a re-INVITE that changes the session, or a REFER,
+// must wait (491, RFC 3261 §14.2); the rest is acknowledged.
+func (c *b2bCall) answerWhileTransferring(r dialogRequest, refreshable bool) {
+	switch {
+	case refreshable && r.req.Method == gosip.UPDATE:
+		c.refreshed(r.from, c.s.now())
+		c.update(r)
+	case refreshable && r.req.Method == gosip.INVITE && c.isRefresh(r):
+		c.refreshed(r.from, c.s.now())
+		c.respondSDP(r, c.localFor(r.from))
+	case r.req.Method == gosip.INVITE, r.req.Method == gosip.REFER:
 		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 491, "Request Pending", nil))
-	case gosip.OPTIONS, gosip.INFO, gosip.UPDATE, gosip.NOTIFY:
+	case r.req.Method == gosip.OPTIONS, r.req.Method == gosip.INFO, r.req.Method == gosip.UPDATE, r.req.Method == gosip.NOTIFY:
 		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
 	default:
 		res := gosip.NewResponseFromRequest(r.req, 501, "Not Implemented", nil)
@@ -510,11 +538,24 @@ func (c *b2bCall) answerWhileTransferring(r dialogRequest) {
 	}
 }
 
+// isRefresh reports whether a re-INVITE only refreshes the session: no
+// SDP, or the SDP its sender last sent (RFC 4028; RFC 3264 §8).
+func (c *b2bCall) isRefresh(r dialogRequest) bool {
+	body := r.req.Body()
+	if len(body) == 0 {
+		return true
+	}
+	offer, err := sdp.Parse(body)
+	prev := c.remoteFor(r.from)
+	return err == nil && prev != nil && !sdp.Compare(prev, offer).Any()
+}
+
 // byeTransferParties hangs up the transferee and, if still there, the
-// transferor (the call ends during a transfer).
-func (c *b2bCall) byeTransferParties(transferor peer) {
+// transferor once it has the final NOTIFY (the call ends during a
+// transfer).
+func (c *b2bCall) byeTransferParties(sub *referSub, transferor peer) {
 	if transferor != nil {
-		go transferor.bye()
+		sub.byeAfter(transferor)
 	}
 	c.peerOf(sideCaller).bye()
 }
@@ -556,8 +597,8 @@ func (c *b2bCall) completeTransfer(sub *referSub, kind string, transferor peer, 
 	if m.bSess != nil {
 		m.bSess.Close()
 	}
-	if c.b != nil && c.b != l {
-		c.releaseChannel(c.b)
+	if u, ok := c.peerOf(sideCallee).(*uacLeg); ok && peer(u) != l {
+		c.releaseChannel(u) // the transferor's trunk channel, if it came over one
 	}
 	m.bSess, m.bOrigin, m.bIP, m.bRemote, m.bLocal, m.bCodecs = tm.sess, tm.origin, tm.ip, tm.remote, tm.local, tm.codecs
 	m.bSess.OnTimeout(c.hangupMedia)
@@ -601,6 +642,8 @@ func (c *b2bCall) transferFailed(sub *referSub, kind, target string, code int, t
 				c.log.Warn("relay_restart_failed", "error", err)
 			}
 		}
+		c.listenSide(sideCallee)
+		c.unswap()
 		c.applyHold()
 		return call.CauseUnknown, call.SideUnknown, false
 	}
@@ -622,6 +665,40 @@ func (c *b2bCall) playToCaller(tone string) (stop func()) {
 	c.stopHoldMusic(false)
 	c.stopRelay()
 	return c.playTo(c.media.aSess, c.media.aCodecs, tone)
+}
+
+// unswap puts the sides back after a failed transfer by the caller, so
+// that caller and callee stay who they were.
+func (c *b2bCall) unswap() {
+	if c.xferSwapped {
+		c.xferSwapped = false
+		c.swapSides()
+	}
+}
+
+// quietSide suspends the RTP timeout of side's session while nothing
+// reads it (a transfer rings, or its party left).
+func (c *b2bCall) quietSide(side legSide) {
+	if sess := c.sessionOf(side); sess != nil {
+		sess.SetOnHold(true)
+	}
+}
+
+// listenSide restores the RTP timeout of side's session from what its
+// party last said (held or not).
+func (c *b2bCall) listenSide(side legSide) {
+	sess, remote := c.sessionOf(side), c.remoteFor(side)
+	if sess == nil || remote == nil || remote.Audio() == nil {
+		return
+	}
+	sess.SetOnHold(mayBeSilent(remote, remote.Audio()))
+}
+
+func (c *b2bCall) sessionOf(side legSide) *media.Session {
+	if side == sideCaller {
+		return c.media.aSess
+	}
+	return c.media.bSess
 }
 
 // unhold re-offers sendrecv to side when the SDP we last sent it holds

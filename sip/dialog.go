@@ -71,7 +71,8 @@ func (d *dialogState) newRequest(method gosip.RequestMethod) *gosip.Request {
 	for _, r := range routes {
 		req.AppendHeader(&gosip.RouteHeader{Address: r})
 	}
-	if method == gosip.INVITE || method == gosip.UPDATE {
+	if method == gosip.INVITE || method == gosip.UPDATE || method == gosip.NOTIFY {
+		// Target-refresh requests carry Contact (RFC 3261 §12.2.1.1; NOTIFY: RFC 6665 §4.1.2.2).
 		c := contact
 		req.AppendHeader(&c)
 	}

@@ -15,10 +15,11 @@ import (
 // as a UAS (RFC 3261 §13.3). It owns the INVITE server transaction until the
 // final response and the dialog after it.
 type uasLeg struct {
-	srv    *Server
-	invite *gosip.Request
-	tx     gosip.ServerTransaction
-	dlg    *dialogState
+	srv       *Server
+	invite    *gosip.Request
+	tx        gosip.ServerTransaction
+	dlg       *dialogState
+	fromTrunk bool // a carrier's call: never a transferor, wherever it moves
 
 	cancelled <-chan struct{} // closed when the caller CANCELs
 	acked     chan struct{}   // closed on the ACK for our 2xx

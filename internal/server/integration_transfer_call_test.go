@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -451,4 +452,36 @@ func TestParkSlotTaken(t *testing.T) {
 		t.Fatalf("1002 dials 701: %v", err)
 	}
 	assertPair(t, ctx, "1001 retrieved", ca, toneA, retriever, toneB)
+}
+
+// TestTransferTransferorHangsUpAtOnce: as most phones do (RFC 5589), 1002
+// sends its own BYE the moment the final NOTIFY says 200. That BYE comes
+// from a leg no longer in the call: it must not end the call 1001 and
+// 1003 now have.
+func TestTransferTransferorHangsUpAtOnce(t *testing.T) {
+	t.Parallel()
+	cs, a, b, c, ctx := threePhones(t)
+	ca, cb := dialAndAnswer(t, ctx, a, b, siptest.DialOptions{}, siptest.AnswerOptions{})
+	answered := answerNextCall(ctx, c, siptest.AnswerOptions{})
+	if code, err := cb.call.Refer(ctx, ext1003, ""); err != nil || code != 202 {
+		t.Fatalf("REFER: %d %v", code, err)
+	}
+	cc := <-answered
+	if cc.err != nil {
+		t.Fatalf("1003 answers: %v", cc.err)
+	}
+	if got := waitNotifies(t, cb.call, 10*time.Second); !slices.Equal(got, []string{"SIP/2.0 100 Trying", "SIP/2.0 200 OK"}) {
+		t.Fatalf("NOTIFYs %q", got)
+	}
+	if err := cb.call.Hangup(ctx); err != nil && !errors.Is(err, siptest.ErrCallEnded) {
+		t.Fatalf("1002's BYE: %v, want 200 (or switchd's BYE first)", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case <-ca.Done():
+		t.Fatal("1001's call ended with 1002's BYE")
+	default:
+	}
+	assertPair(t, ctx, "after 1002 hung up", ca, toneA, cc.call, toneC)
+	cs.hangupAndWait(ctx, ca, cc.call)
 }
