@@ -154,7 +154,7 @@ func TestTransferBlindBusyReturnsToTransferor(t *testing.T) {
 	}
 	before := c.echoesNow()
 	c.waitEchoes(t, before+25, 5*time.Second) // back through a1's phone (the only one left)
-	requireSuccess(t, agent.Wait(), 1)        // a1 hangs up 2 s after the failure
+	requireSuccess(t, agent.Wait(), 1)        // a1 hangs up 4 s after the failure
 	requireSuccess(t, c.proc.Wait(), 1)
 
 	xs := ts.xfTransfers(t, id)
