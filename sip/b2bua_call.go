@@ -57,6 +57,11 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 		return call.CauseCongestion, call.SideSwitch
 	}
 
+	if c.out == nil {
+		// Pickup finds the call from before its first INVITE goes out: a
+		// phone may ring and be picked up before this goroutine runs again.
+		defer c.ringState(c.callee.Number)()
+	}
 	// Fork: one INVITE per registered contact (RFC 3261 §16.6-style, as a UAC each).
 	ctx, cancelBranches := context.WithCancel(context.Background())
 	defer cancelBranches()
@@ -73,9 +78,6 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 	if len(live) == 0 {
 		a.reject(480, "Temporarily Unavailable")
 		return call.CauseUnavailable, call.SideSwitch
-	}
-	if c.out == nil {
-		defer c.ringState(c.callee.Number)() // pickup finds it
 	}
 	ring := time.NewTimer(c.s.b2b.RingTimeout)
 	defer ring.Stop()
