@@ -132,6 +132,8 @@ type Deps struct {
 	ACD ACD
 	// Conferences answers /api/v1/conferences…; nil answers 503.
 	Conferences Conferences
+	// Parked answers GET /api/v1/parked; nil answers 503.
+	Parked Parked
 	// Recordings answers /api/v1/recordings/{call_id}/pause|resume; nil
 	// answers 503.
 	Recordings Recordings
@@ -175,6 +177,7 @@ func NewHandler(cfg Config, d Deps) http.Handler {
 	mux.Handle("GET /api/v1/voicemails", supervisor(a.voicemails))
 	a.acdRoutes(mux)
 	a.conferenceRoutes(mux)
+	a.parkedRoutes(mux)
 	a.monitorRoutes(mux)
 	a.recordingRoutes(mux)
 	mux.Handle("/api/", a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

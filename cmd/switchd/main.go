@@ -55,6 +55,7 @@ func newRootCmd() *cobra.Command {
 		newRecordingsCmd(g),
 		newConferenceCmd(g),
 		newMonitorCmd(g),
+		newParkedCmd(g),
 		newVersionCmd(),
 	)
 	return root

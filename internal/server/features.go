@@ -15,6 +15,7 @@ import (
 	"github.com/switchd/switchd/internal/config"
 	"github.com/switchd/switchd/media/prompt"
 	"github.com/switchd/switchd/sip"
+	"github.com/switchd/switchd/web"
 )
 
 // FeaturesConfig is the `features:` section: call pickup, call park and
@@ -103,10 +104,26 @@ type features struct {
 
 	mu     sync.Mutex
 	parked map[string]*sip.AppLeg // slot → the call waiting there
+	since  map[string]time.Time   // slot → when it was parked
+}
+
+var _ web.Parked = (*features)(nil)
+
+// ParkedCalls implements web.Parked.
+func (f *features) ParkedCalls(context.Context) ([]web.ParkedCall, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]web.ParkedCall, 0, len(f.parked))
+	for slot, leg := range f.parked {
+		out = append(out, web.ParkedCall{Slot: slot, CallID: string(leg.CallID()), Caller: leg.Caller().Number,
+			ParkedBy: leg.TransferredBy(), Since: f.since[slot]})
+	}
+	slices.SortFunc(out, func(a, b web.ParkedCall) int { return strings.Compare(a.Slot, b.Slot) })
+	return out, nil
 }
 
 func newFeatures(cfg FeaturesConfig, mohDir string, log *slog.Logger) *features {
-	return &features{cfg: cfg, mohDir: mohDir, log: log, parked: map[string]*sip.AppLeg{}}
+	return &features{cfg: cfg, mohDir: mohDir, log: log, parked: map[string]*sip.AppLeg{}, since: map[string]time.Time{}}
 }
 
 // app returns the application of a number an extension dials, if it is
@@ -201,7 +218,7 @@ func (p parkApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 	f.mu.Lock()
 	waiting := f.parked[p.slot]
 	if waiting == nil && leg.TransferredBy() != "" {
-		f.parked[p.slot] = leg
+		f.parked[p.slot], f.since[p.slot] = leg, time.Now()
 	}
 	f.mu.Unlock()
 	switch {
@@ -225,6 +242,7 @@ func (p parkApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 		f.mu.Lock()
 		if f.parked[p.slot] == leg {
 			delete(f.parked, p.slot)
+			delete(f.since, p.slot)
 		}
 		f.mu.Unlock()
 	}()

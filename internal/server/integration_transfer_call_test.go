@@ -12,6 +12,7 @@ import (
 	"github.com/switchd/switchd/internal/config"
 	"github.com/switchd/switchd/internal/server"
 	"github.com/switchd/switchd/sip/siptest"
+	"github.com/switchd/switchd/web"
 )
 
 // Transfers between desk phones, proven by tones: every phone sends its
@@ -335,13 +336,36 @@ func parkCall(t *testing.T, ctx context.Context, cs *callServer, a, b *siptest.P
 	return ca
 }
 
+// waitParked waits until GET /api/v1/parked lists a call of caller in slot.
+func (cs *callServer) waitParked(t *testing.T, slot, caller string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var out struct {
+			Parked []web.ParkedCall `json:"parked"`
+		}
+		if code := cs.api("GET", "/api/v1/parked", nil, &out); code != 200 {
+			t.Fatalf("GET /api/v1/parked: %d", code)
+		}
+		for _, p := range out.Parked {
+			if p.Slot == slot && p.Caller == caller && p.ParkedBy == ext1002 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("slot %s: %+v, want %s parked there by 1002", slot, out.Parked, caller)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestParkRetrieve: 1001 is parked at 701 by 1002; 1003 dials 701 and
 // talks with 1001.
 func TestParkRetrieve(t *testing.T) {
 	t.Parallel()
 	cs, a, b, c, ctx := threePhones(t)
 	ca := parkCall(t, ctx, cs, a, b)
-	time.Sleep(300 * time.Millisecond) // parked, music on hold
+	cs.waitParked(t, "701", ext1001) // parked, music on hold: listed by the API
 	retriever, err := c.Dial(ctx, "701", siptest.DialOptions{})
 	if err != nil {
 		t.Fatalf("1003 dials 701: %v", err)
@@ -440,7 +464,7 @@ func TestParkSlotTaken(t *testing.T) {
 	t.Parallel()
 	cs, a, b, c, ctx := threePhones(t)
 	ca := parkCall(t, ctx, cs, a, b)
-	time.Sleep(300 * time.Millisecond)
+	cs.waitParked(t, "701", ext1001)
 	cc := parkCall(t, ctx, cs, c, b)
 	back := <-answerNextCall(ctx, b, siptest.AnswerOptions{})
 	if back.err != nil {

@@ -59,6 +59,7 @@ type Server struct {
 	acd       *acdService
 	acdStore  *acdPersister
 	confs     *conferences
+	features  *features
 	mons      *monitors
 	rec       *recorder
 }
@@ -161,7 +162,8 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 		return queueApp{a: s.acd, queue: name}, true
 	}
 	s.router.codes = s.acd.featureCodes(cfg.ACD.FeatureCodes)
-	s.router.features = newFeatures(cfg.Features, cfg.Prompts.MOHDir, log.With("component", "features")).app
+	s.features = newFeatures(cfg.Features, cfg.Prompts.MOHDir, log.With("component", "features"))
+	s.router.features = s.features.app
 	s.confs = newConferences(cfg.Conferences, s.bus, log.With("component", "conference"), s.now)
 	s.router.conference, s.router.room = s.confs.app, s.confs.byName
 	s.mons = newMonitors(s, cfg.ACD.FeatureCodes.Monitor)
@@ -206,7 +208,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 	s.http = &http.Server{
 		Handler: web.NewHandler(cfg.HTTP, web.Deps{
 			Tokens: tokenChecker{s.store}, Live: live{s.sip, s.now}, Extensions: extensionAdmin{s},
-			Events: s.bus, CDRs: cdrAPI{s.store}, Trunks: trunkStatus{s}, Voicemails: voicemailAPI{s.store}, ACD: s.acd, Conferences: s.confs, Monitors: s.mons, Recordings: s.rec,
+			Events: s.bus, CDRs: cdrAPI{s.store}, Trunks: trunkStatus{s}, Voicemails: voicemailAPI{s.store}, ACD: s.acd, Conferences: s.confs, Parked: s.features, Monitors: s.mons, Recordings: s.rec,
 			Gatherer: s.metrics, Logger: log.With("component", "http"),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,

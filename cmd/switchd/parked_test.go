@@ -1,0 +1,24 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/switchd/switchd/web"
+)
+
+// TestLiveParked runs a switch and lists its park lot as an admin would:
+// nothing parked is the header alone (and [] with --json).
+func TestLiveParked(t *testing.T) {
+	cfg, _ := startLive(t, "")
+	out, _, err := runCLI(t, "parked", "-c", cfg)
+	if err != nil || strings.Join(strings.Fields(strings.TrimSpace(out)), " ") != "SLOT CALL CALLER PARKED BY SINCE" {
+		t.Fatalf("parked: %v\n%s", err, out)
+	}
+	out, _, err = runCLI(t, "parked", "--json", "-c", cfg)
+	var list []web.ParkedCall
+	if err != nil || json.Unmarshal([]byte(out), &list) != nil || len(list) != 0 {
+		t.Fatalf("parked --json: %v\n%s", err, out)
+	}
+}
