@@ -88,10 +88,14 @@ type acdService struct {
 
 	mu      sync.Mutex
 	waiters map[call.ID]*waiter
-	queued  map[call.ID]bool // calls that entered a queue, until they end
-	// firstQueued is when each of those calls first entered a queue, at
-	// what priority: a call transferred back into a queue keeps both.
-	firstQueued map[call.ID]acd.Contact
+	// queued holds the calls that entered a queue, until they end: when
+	// each first entered one, at what priority (a call transferred back
+	// into a queue keeps both).
+	queued map[call.ID]acd.Contact
+	// talking holds the queue calls connected to an agent: closed once the
+	// engine has recorded the agent's part ended (a transfer back into a
+	// queue enqueues after that).
+	talking map[call.ID]chan struct{}
 	own         map[call.ID]acd.AgentID // agents' own (non-queue) calls in progress
 	byExt       map[string]acd.AgentID  // device → agent, for own calls and feature codes
 
@@ -105,7 +109,7 @@ var _ web.ACD = (*acdService)(nil)
 // newACD builds the engine with the stored agents; Run starts it.
 func newACD(s *Server, qcfg acd.Config) (*acdService, error) {
 	a := &acdService{s: s, log: s.log.With("component", "acd"), qcfg: qcfg,
-		waiters: map[call.ID]*waiter{}, queued: map[call.ID]bool{}, firstQueued: map[call.ID]acd.Contact{}, own: map[call.ID]acd.AgentID{}, byExt: map[string]acd.AgentID{}}
+		waiters: map[call.ID]*waiter{}, queued: map[call.ID]acd.Contact{}, talking: map[call.ID]chan struct{}{}, own: map[call.ID]acd.AgentID{}, byExt: map[string]acd.AgentID{}}
 	stored, err := s.store.Agents(context.Background())
 	if err != nil {
 		return nil, fmt.Errorf("acd: agents: %w", err)
@@ -228,11 +232,10 @@ func (a *acdService) observe(ctx context.Context, e call.Event) {
 // call of one of their devices is answered.
 func (a *acdService) ownCall(ctx context.Context, e call.Event) {
 	a.mu.Lock()
-	queued := a.queued[e.CallID]
+	_, queued := a.queued[e.CallID]
 	agent, tracked := a.own[e.CallID]
 	if queued && e.Type == call.EventCallEnded {
 		delete(a.queued, e.CallID)
-		delete(a.firstQueued, e.CallID)
 	}
 	a.mu.Unlock()
 	if e.Type == call.EventCallEnded {

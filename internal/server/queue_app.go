@@ -67,13 +67,13 @@ func (a *acdService) wait(ctx context.Context, leg *sip.AppLeg, ct acd.Contact) 
 	log := a.log.With("call_id", string(ct.ID))
 	a.mu.Lock()
 	a.waiters[ct.ID] = w
-	a.queued[ct.ID] = true
-	if first, ok := a.firstQueued[ct.ID]; ok {
+	if first, ok := a.queued[ct.ID]; ok {
 		// Back in a queue (a transfer): the wait so far and the priority stay.
 		ct.Since, ct.Priority = first.Since, max(ct.Priority, first.Priority)
 	} else {
-		a.firstQueued[ct.ID] = acd.Contact{Since: a.s.now(), Priority: ct.Priority}
+		a.queued[ct.ID] = acd.Contact{Since: a.s.now(), Priority: ct.Priority}
 	}
+	talking := a.talking[ct.ID]
 	a.mu.Unlock()
 	defer func() {
 		a.mu.Lock()
@@ -81,14 +81,16 @@ func (a *acdService) wait(ctx context.Context, leg *sip.AppLeg, ct acd.Contact) 
 		a.mu.Unlock()
 	}()
 
-	pos, err := a.engine.Enqueue(ctx, ct)
-	// A call transferred here by its agent is still that agent's contact
-	// until the engine hears the agent's part ended (the connector's
-	// goroutine reports it): wait for that, briefly.
-	for i := 0; errors.Is(err, acd.ErrDuplicateContact) && i < 100 && ctx.Err() == nil; i++ {
-		time.Sleep(20 * time.Millisecond)
-		pos, err = a.engine.Enqueue(ctx, ct)
+	if talking != nil {
+		// Transferred here by its agent: the contact is the agent's until
+		// the connector has recorded their part ended.
+		select {
+		case <-talking:
+		case <-ctx.Done():
+		case <-time.After(5 * time.Second):
+		}
 	}
+	pos, err := a.engine.Enqueue(ctx, ct)
 	if err != nil {
 		log.Warn("enqueue_failed", "queue", ct.Queue, "error", err)
 		cause := call.CauseUnavailable
@@ -277,6 +279,10 @@ func (c connector) Offer(_ context.Context, o acd.Offer) {
 			c.missed(o, err, log)
 			return
 		}
+		talking := make(chan struct{})
+		a.mu.Lock()
+		a.talking[o.Contact] = talking
+		a.mu.Unlock()
 		w.markConnected()
 		a.s.rec.agentAnswered(o.Contact, string(o.Agent))
 		end := <-conn.Ended()
@@ -284,6 +290,10 @@ func (c connector) Offer(_ context.Context, o acd.Offer) {
 		if err := a.engine.ContactEnded(context.Background(), o.Contact, end.Hold); err != nil {
 			log.Warn("contact_end_not_recorded", "error", err)
 		}
+		a.mu.Lock()
+		delete(a.talking, o.Contact)
+		a.mu.Unlock()
+		close(talking)
 	}()
 }
 
