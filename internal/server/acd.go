@@ -96,8 +96,8 @@ type acdService struct {
 	// engine has recorded the agent's part ended (a transfer back into a
 	// queue enqueues after that).
 	talking map[call.ID]chan struct{}
-	own         map[call.ID]acd.AgentID // agents' own (non-queue) calls in progress
-	byExt       map[string]acd.AgentID  // device → agent, for own calls and feature codes
+	own     map[call.ID]acd.AgentID // agents' own (non-queue) calls in progress
+	byExt   map[string]acd.AgentID  // device → agent, for own calls and feature codes
 
 	sub *call.Subscription // agents' own calls (observe)
 
