@@ -198,6 +198,9 @@ func (r *Relay) pump(d *direction) {
 
 // forward applies the plan to one packet and sends it on.
 func (d *direction) forward(pkt []byte, p *rtpInfo) {
+	if w := d.digits.Load(); w != nil && w.pt == p.pt {
+		d.digit(w, pkt, p) // also when the far leg takes no events (dropped below)
+	}
 	act := &d.plan[p.pt]
 	if act.drop {
 		d.droppedUnmapped.Add(1)
@@ -205,9 +208,6 @@ func (d *direction) forward(pkt []byte, p *rtpInfo) {
 	}
 	if t := d.taps.Load(); t != nil {
 		d.tap(t, pkt[p.payload:p.end], p.pt)
-	}
-	if w := d.digits.Load(); w != nil && w.pt == p.pt {
-		d.digit(w, pkt, p)
 	}
 	if act.tc != noTranscoding {
 		act.tc.apply(pkt[p.payload:p.end])

@@ -261,7 +261,7 @@ func (c *b2bCall) connectAnswered(rg *ringing, req *connectReq, leg *AppLeg, l *
 	} else {
 		c.callee = call.Party{Number: target}
 	}
-	c.b = l
+	c.setCallee(l)
 	c.route += " -> extension " + target
 	// The winner is no longer ringing; every other branch and Connect fails.
 	delete(req.live, l)

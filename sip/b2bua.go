@@ -175,6 +175,7 @@ func (s *Server) onInvite(req *gosip.Request, tx gosip.ServerTransaction) {
 		a.fromTrunk = true
 	}
 	a.routeTo(bc, sideCaller)
+	bc.legs[sideCaller] = a
 	bc.media.aTap, bc.media.bTap = tap.NewPoint(), tap.NewPoint()
 	bc.log = s.log.With("call_id", string(bc.id))
 	if !s.calls.add(bc) {
@@ -194,10 +195,10 @@ type b2bCall struct {
 	log *slog.Logger
 	a   *uasLeg
 	b   *uacLeg
-	// pa and pb, when set, replaced a and b as the established legs of
-	// sides A and B (a transfer, pickup or park; b2bua_peer.go).
-	pa, pb peer
-	aGone  bool // a was handed to another call (attended transfer): not ours to close
+	// legs are the established legs by side (b2bua_peer.go): a, and b
+	// once answered, until a transfer, pickup or park puts others there.
+	// They are what the call closes at its end.
+	legs [3]peer
 	// A transfer (b2bua_transfer.go): another call asking for a leg, and
 	// the application a transferred caller goes to next.
 	handoffs chan handoffReq

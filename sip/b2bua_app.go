@@ -169,12 +169,12 @@ func (c *b2bCall) appLoop(leg *AppLeg, done <-chan AppResult) (call.Cause, call.
 				j.reply <- ErrNotRetrievable
 				continue
 			}
-			c.stopRinging(rg, ErrCallerGone)
 			if err := c.retrieveJoin(j, leg); err != nil {
 				c.log.Warn("retrieve_failed", "error", err)
 				j.reply <- err
 				continue
 			}
+			c.stopRinging(rg, ErrCallerGone)
 			leg.retrievable.Store(false)
 			j.reply <- nil
 			return call.CauseUnknown, call.SideUnknown, ""

@@ -136,13 +136,7 @@ func (c *b2bCall) giveLeg(h handoffReq) bool {
 	leg.routeTo(h.to, sideCallee)
 	out := handoffReply{leg: leg, party: c.callee, timer: c.timers[sideCallee], callID: c.id,
 		media: targetMedia{sess: m.bSess, origin: m.bOrigin, ip: m.bIP, remote: m.bRemote, local: m.bLocal, codecs: m.bCodecs}}
-	if leg == peer(c.a) {
-		c.aGone = true
-	}
-	if c.b != nil && leg == peer(c.b) {
-		c.b = nil // (a trunk leg keeps its channel until the call that has it ends)
-	}
-	c.pb = nil
+	c.legs[sideCallee] = nil // (a trunk leg keeps its channel until the call that has it ends)
 	m.bSess = nil
 	c.reportEnd(call.CauseTransferred, call.SideCaller)
 	h.reply <- out

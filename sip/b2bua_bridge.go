@@ -72,12 +72,7 @@ func (c *b2bCall) bridge(leg *AppLeg, target string) (call.Cause, call.Side) {
 				continue
 			case ev.res.IsSuccess():
 				delete(live, l)
-				if c.b != nil {
-					l.confirm(ev.res)
-					go l.bye()
-					continue
-				}
-				c.b = l
+				c.setCallee(l) // the first 2xx: later ones are ACKed and BYEd by readBranch
 				if err := l.confirm(ev.res); err != nil {
 					c.log.Warn("ack_failed", "error", err)
 				}
@@ -130,7 +125,7 @@ func (c *b2bCall) bridgeAnswered(leg *AppLeg, res *gosip.Response) (call.Cause, 
 	if err := c.calleeAnswered(res.Body(), c.b.binding.Source.Addr()); err != nil {
 		c.log.Warn("callee_sdp_unusable", "error", err)
 		go c.b.bye()
-		c.b = nil
+		c.setCallee(nil)
 		return c.bridgeFailed(leg, call.CauseNotAcceptable)
 	}
 	if err := c.relayAppCaller(leg, res); err != nil {

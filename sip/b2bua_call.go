@@ -125,13 +125,7 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 				continue
 			} else if res.IsSuccess() {
 				delete(live, leg)
-				if c.b != nil {
-					// RFC 3261 §13.2.2.4: a second 2xx is ACKed and BYEd.
-					leg.confirm(res)
-					go leg.bye()
-					continue
-				}
-				c.b = leg
+				c.setCallee(leg) // the first 2xx: later ones are ACKed and BYEd by readBranch (RFC 3261 §13.2.2.4)
 				if err := leg.confirm(res); err != nil {
 					c.log.Warn("ack_failed", "error", err)
 				}

@@ -76,10 +76,10 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 		tm.sess.Close()
 		c.stopHoldMusic(false)
 		c.publishTransfer(transferAttended, transferorNum, number, "failed", code, "")
+		c.unswap()
 		if err := c.startRelay(); err != nil {
 			c.log.Warn("relay_restart_failed", "error", err)
 		}
-		c.unswap()
 		c.applyHold()
 		return call.CauseUnknown, call.SideUnknown, false
 	}

@@ -452,19 +452,13 @@ func (c *b2bCall) teardown(cause call.Cause, side call.Side, start time.Time) {
 			t.Close() // ends recorders' and recognisers' subscriptions
 		}
 	}
-	if !c.aGone {
-		c.a.close()
-	}
-	if c.b != nil {
-		c.b.close()
-		c.releaseChannel(c.b)
-	}
-	for _, p := range []peer{c.pa, c.pb} {
-		if p != nil {
-			p.close()
+	for _, p := range c.legs {
+		if p == nil {
+			continue
 		}
+		p.close()
 		if u, ok := p.(*uacLeg); ok {
-			c.releaseChannel(u) // a transfer target reached over a trunk
+			c.releaseChannel(u) // a callee or transfer target reached over a trunk
 		}
 	}
 	c.publish(call.EventCallEnded, func(e *call.Event) {

@@ -174,10 +174,7 @@ func (c *b2bCall) giveLegTo(r giveReq, leg *AppLeg) bool {
 		r.reply <- err
 		return false
 	}
-	if j.leg == peer(c.a) {
-		c.aGone = true
-	}
-	c.pa = nil
+	c.legs[sideCaller] = nil
 	m.aSess = nil
 	c.log.Info("leg_given", "kind", r.kind, "to", string(r.target.id))
 	r.reply <- nil
@@ -191,10 +188,10 @@ func (c *b2bCall) giveLegTo(r giveReq, leg *AppLeg) bool {
 func (c *b2bCall) takeJoin(j joinReq) (commit, undo func()) {
 	m := &c.media
 	oldSess, oldOrigin, oldIP, oldRemote, oldLocal, oldCodecs := m.bSess, m.bOrigin, m.bIP, m.bRemote, m.bLocal, m.bCodecs
-	oldPB, oldCallee, oldTimer, oldHeld := c.pb, c.callee, c.timers[sideCallee], c.held[sideCallee]
+	oldPB, oldCallee, oldTimer, oldHeld := c.legs[sideCallee], c.callee, c.timers[sideCallee], c.held[sideCallee]
 	m.bSess, m.bOrigin, m.bIP, m.bRemote, m.bLocal, m.bCodecs = j.media.sess, j.media.origin, j.media.ip, j.media.remote, j.media.local, j.media.codecs
 	m.bSess.OnTimeout(c.hangupMedia)
-	c.pb = j.leg
+	c.legs[sideCallee] = j.leg
 	j.leg.routeTo(c, sideCallee)
 	c.callee = j.party
 	c.timers[sideCallee] = j.timer
@@ -209,7 +206,7 @@ func (c *b2bCall) takeJoin(j joinReq) (commit, undo func()) {
 		j.media.sess.OnTimeout(j.giver.hangupMedia)
 		j.leg.routeTo(j.giver, sideCaller)
 		m.bSess, m.bOrigin, m.bIP, m.bRemote, m.bLocal, m.bCodecs = oldSess, oldOrigin, oldIP, oldRemote, oldLocal, oldCodecs
-		c.pb, c.callee, c.timers[sideCallee], c.held[sideCallee] = oldPB, oldCallee, oldTimer, oldHeld
+		c.legs[sideCallee], c.callee, c.timers[sideCallee], c.held[sideCallee] = oldPB, oldCallee, oldTimer, oldHeld
 	}
 	return commit, undo
 }

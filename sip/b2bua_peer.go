@@ -61,22 +61,16 @@ func (l *uacLeg) routeTo(c *b2bCall, side legSide) {
 func (l *uasLeg) owner() (*b2bCall, legSide) { rt := l.rt.Load(); return rt.call, rt.side }
 func (l *uacLeg) owner() (*b2bCall, legSide) { rt := l.rt.Load(); return rt.call, rt.side }
 
-// peerOf is the established leg on side s: the one a transfer put there,
-// else the call's own (nil when side B has none).
-func (c *b2bCall) peerOf(s legSide) peer {
-	if s == sideCaller {
-		if c.pa != nil {
-			return c.pa
-		}
-		return c.a
+// peerOf is the established leg on side s (nil when there is none).
+func (c *b2bCall) peerOf(s legSide) peer { return c.legs[s] }
+
+// setCallee makes l, which answered, leg B (nil: none).
+func (c *b2bCall) setCallee(l *uacLeg) {
+	c.b = l
+	c.legs[sideCallee] = nil
+	if l != nil {
+		c.legs[sideCallee] = l
 	}
-	if c.pb != nil {
-		return c.pb
-	}
-	if c.b != nil {
-		return c.b
-	}
-	return nil
 }
 
 // stale answers a request from a leg that is no longer on its side of

@@ -40,6 +40,7 @@ func TestParseSessionExpires(t *testing.T) {
 // ends with session_timeout; a refresh in time keeps it.
 func TestCheckTimersPeerRefresher(t *testing.T) {
 	c := &b2bCall{log: slog.New(slog.DiscardHandler)}
+	c.legs[sideCaller] = &uasLeg{} // a caller's leg is established (timers are kept per established leg)
 	c.timers[sideCaller] = sessionTimer{interval: 90 * time.Second}
 	c.startTimers(t0)
 	if cause := c.checkTimers(t0.Add(59 * time.Second)); cause != call.CauseUnknown {

@@ -51,14 +51,14 @@ func (c *b2bCall) onRefer(r dialogRequest) (call.Cause, call.Side, bool) {
 }
 
 // swapSides exchanges sides A and B of a connected call: legs, media,
-// parties, hold and session-timer state. Nothing is sent; the relay
-// restarts with the same two sessions.
+// parties, hold and session-timer state. Nothing is sent. A running relay
+// is left as it is: every transfer stops it, or swaps back, before
+// (re)starting it for the sides as they are then.
 func (c *b2bCall) swapSides() {
-	pa, pb := c.peerOf(sideCaller), c.peerOf(sideCallee)
-	c.pa, c.pb = pb, pa
-	c.pa.routeTo(c, sideCaller)
-	c.pb.routeTo(c, sideCallee)
-	c.src = netip.AddrPortFrom(c.pa.sourceAddr(), 0)
+	c.legs[sideCaller], c.legs[sideCallee] = c.legs[sideCallee], c.legs[sideCaller]
+	c.legs[sideCaller].routeTo(c, sideCaller)
+	c.legs[sideCallee].routeTo(c, sideCallee)
+	c.src = netip.AddrPortFrom(c.legs[sideCaller].sourceAddr(), 0)
 	c.caller, c.callee = c.callee, c.caller
 	m := &c.media
 	m.aSess, m.bSess = m.bSess, m.aSess
@@ -73,11 +73,6 @@ func (c *b2bCall) swapSides() {
 	c.timers[sideCaller], c.timers[sideCallee] = c.timers[sideCallee], c.timers[sideCaller]
 	if c.moh != nil {
 		c.moh.side = other(c.moh.side)
-	}
-	if m.relay != nil {
-		if err := c.startRelay(); err != nil {
-			c.log.Warn("relay_restart_failed", "error", err)
-		}
 	}
 	if c.live.Load() != nil {
 		c.live.Store(&liveParties{caller: c.caller.Number, callee: c.callee.Number})
@@ -149,10 +144,7 @@ func (c *b2bCall) transferToApp(sub *referSub, app Application, target, kind str
 		m.bSess.Close()
 		m.bSess = nil
 	}
-	if old != nil && old == peer(c.b) {
-		c.b = nil // (its BYE, sent above, removes its dialog)
-	}
-	c.pb = nil
+	c.legs[sideCallee] = nil // (its BYE, sent above, removes its dialog)
 	m.bRemote, m.bLocal, m.bCodecs, m.bOrigin = nil, nil, nil, nil
 	c.held[sideCallee] = false
 	c.timers[sideCallee] = sessionTimer{}
@@ -602,7 +594,7 @@ func (c *b2bCall) completeTransfer(sub *referSub, kind string, transferor peer, 
 	}
 	m.bSess, m.bOrigin, m.bIP, m.bRemote, m.bLocal, m.bCodecs = tm.sess, tm.origin, tm.ip, tm.remote, tm.local, tm.codecs
 	m.bSess.OnTimeout(c.hangupMedia)
-	c.pb = l
+	c.legs[sideCallee] = l
 	l.routeTo(c, sideCallee)
 	c.callee = party
 	c.held[sideCallee] = false
@@ -637,13 +629,13 @@ func (c *b2bCall) transferFailed(sub *referSub, kind, target string, code int, t
 	c.publishTransfer(kind, c.callee.Number, target, "failed", code, "")
 	c.log.Info("transfer_failed", "kind", kind, "target", target, "status", code, "transferor_present", transferorUp)
 	if transferorUp {
+		c.listenSide(sideCallee)
+		c.unswap()
 		if c.media.relay == nil && c.media.bSess != nil {
 			if err := c.startRelay(); err != nil {
 				c.log.Warn("relay_restart_failed", "error", err)
 			}
 		}
-		c.listenSide(sideCallee)
-		c.unswap()
 		c.applyHold()
 		return call.CauseUnknown, call.SideUnknown, false
 	}

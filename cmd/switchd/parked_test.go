@@ -1,11 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/switchd/switchd/web"
 )
 
 // TestLiveParked runs a switch and lists its park lot as an admin would:
@@ -17,8 +14,7 @@ func TestLiveParked(t *testing.T) {
 		t.Fatalf("parked: %v\n%s", err, out)
 	}
 	out, _, err = runCLI(t, "parked", "--json", "-c", cfg)
-	var list []web.ParkedCall
-	if err != nil || json.Unmarshal([]byte(out), &list) != nil || len(list) != 0 {
-		t.Fatalf("parked --json: %v\n%s", err, out)
+	if err != nil || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("parked --json: %v\n%s, want []", err, out)
 	}
 }

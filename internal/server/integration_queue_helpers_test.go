@@ -177,8 +177,9 @@ func (ts *testServer) quAgentState(t *testing.T, agent string) quAgentState {
 
 // quEvent is a stored queue event (the routing trace).
 type quEvent struct {
-	Type   string `json:"type"`
-	CallID string `json:"call_id"`
+	Time   time.Time `json:"time"`
+	Type   string    `json:"type"`
+	CallID string    `json:"call_id"`
 	Caller struct {
 		Number string `json:"number"`
 	} `json:"caller"`

@@ -49,15 +49,20 @@ func TestQueueLongestIdleOrder(t *testing.T) {
 		ts.quWaitEvents(t, "queue=sales", "queue_completed", i+1, 10*time.Second)
 	}
 	var order []string
+	offers := 0
 	for _, e := range ts.quEvents(t, "queue=sales") {
 		switch e.Type {
 		case "queue_answered":
 			order = append(order, e.Data["agent"])
 		case "queue_offered":
-			if !strings.Contains(e.Data["criterion"], "idle") && !strings.Contains(e.Data["reason"], "idle") {
-				t.Errorf("offer to %s: the trace does not give the idle time as the reason: %v", e.Data["agent"], e.Data)
+			offers++
+			if !strings.HasPrefix(e.Data["criterion"], "idle ") {
+				t.Errorf("offer to %s: the trace does not give the idle time as the criterion: %v", e.Data["agent"], e.Data)
 			}
 		}
+	}
+	if offers != 4 {
+		t.Errorf("%d queue_offered events, want 4 (one per call, each answered)", offers)
 	}
 	if want := []string{"a3", "a1", "a2", "a3"}; !slices.Equal(order, want) {
 		t.Fatalf("answered by %v, want longest-idle order %v", order, want)

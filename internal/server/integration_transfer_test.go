@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -82,6 +83,19 @@ func (ts *testServer) xfPhone(t *testing.T, scen, ext string, talk time.Duration
 	return p
 }
 
+// waitFor polls cond every 20 ms and fails the test if it is still false
+// after within.
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %s", what, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // echoesNow is how many of the caller's packets came back so far.
 func (c *quCaller) echoesNow() int {
 	c.mu.Lock()
@@ -148,10 +162,7 @@ func TestTransferBlindBusyReturnsToTransferor(t *testing.T) {
 	id := ts.xfCallID(t)
 	c.waitEchoes(t, 10, 20*time.Second)
 	requireSuccess(t, busy.Wait(), 1)
-	deadline := time.Now().Add(10 * time.Second)
-	for len(ts.xfTransfers(t, id)) == 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitFor(t, 10*time.Second, "the failed transfer in the trace", func() bool { return len(ts.xfTransfers(t, id)) > 0 })
 	before := c.echoesNow()
 	c.waitEchoes(t, before+25, 5*time.Second) // back through a1's phone (the only one left)
 	requireSuccess(t, agent.Wait(), 1)        // a1 hangs up 4 s after the failure
@@ -247,10 +258,25 @@ func TestTransferOutsideFailover(t *testing.T) {
 	agent := ts.xfPhone(t, "transfer/agent_refer_ok.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "02155551234"})
 	ts.quSetState(t, "a1", "available", "")
 	c := ts.quCall(t, "013900000001", didGold)
+	id := ts.xfCallID(t)
 	c.waitEchoes(t, 10, 20*time.Second)
 	requireSuccess(t, agent.Wait(), 1)
 	before := c.echoesNow()
 	c.waitEchoes(t, before+25, 10*time.Second) // through carrier B
+	// Carrier A was tried first: the transfer completed no sooner than a1's
+	// talk (1.5 s, then the REFER) plus A's invite_timeout (2 s).
+	var answered, done time.Time
+	for _, e := range ts.quEvents(t, "call_id="+id) {
+		switch {
+		case e.Type == "queue_answered":
+			answered = e.Time
+		case e.Type == "call_transferred" && e.Data["transfer_result"] == "completed" && e.Data["transfer_target"] == "+862155551234":
+			done = e.Time
+		}
+	}
+	if answered.IsZero() || done.IsZero() || done.Sub(answered) < 3500*time.Millisecond {
+		t.Fatalf("answered %v, transfer completed %v: want a completed transfer ≥ 3.5 s after the answer (A's timeout first)", answered, done)
+	}
 	ts.stop()
 	requireSuccess(t, carrier.Wait(), 1)
 }
@@ -269,10 +295,7 @@ func TestTransferOutsideNumberRefused(t *testing.T) {
 	c := ts.quCall(t, "013900000001", didGold)
 	id := ts.xfCallID(t)
 	c.waitEchoes(t, 10, 20*time.Second)
-	deadline := time.Now().Add(10 * time.Second)
-	for len(ts.xfTransfers(t, id)) == 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitFor(t, 10*time.Second, "the failed transfer in the trace", func() bool { return len(ts.xfTransfers(t, id)) > 0 })
 	before := c.echoesNow()
 	c.waitEchoes(t, before+25, 5*time.Second) // still through a1's phone
 	requireSuccess(t, agent.Wait(), 1)
@@ -289,10 +312,14 @@ func TestTransferOutsideNumberRefused(t *testing.T) {
 func TestTransferReferFromCarrierRefused(t *testing.T) {
 	t.Parallel()
 	ts := xfServer(t)
-	agent := ts.xfPhone(t, "queue/agent_answer_bye.xml", "2001", 3*time.Second, nil)
+	agent := ts.xfPhone(t, "queue/agent_answer_bye.xml", "2001", 4*time.Second, nil)
 	ts.quSetState(t, "a1", "available", "")
-	c := ts.quCallWith(t, "transfer/carrier_refer.xml", "013900000001", didGold, map[string]string{"target": "3001"})
+	refused := filepath.Join(t.TempDir(), "refused")
+	c := ts.quCallWith(t, "transfer/carrier_refer.xml", "013900000001", didGold, map[string]string{"target": "3001", "refused_file": refused})
 	c.waitEchoes(t, 10, 20*time.Second)
+	waitFor(t, 10*time.Second, "the carrier's REFER answered 403", func() bool { _, err := os.Stat(refused); return err == nil })
+	before := c.echoesNow()
+	c.waitEchoes(t, before+25, 5*time.Second) // the call goes on with a1
 	requireSuccess(t, agent.Wait(), 1)
 	requireSuccess(t, c.proc.Wait(), 1) // the REFER got 403, then a1's BYE
 	id := ts.xfCallID(t)
@@ -324,11 +351,5 @@ func TestTransferToAgentExtension(t *testing.T) {
 	}
 	requireSuccess(t, a2.Wait(), 1)
 	requireSuccess(t, c.proc.Wait(), 1)
-	deadline := time.Now().Add(5 * time.Second)
-	for ts.quAgentState(t, "a2").State != "available" {
-		if time.Now().After(deadline) {
-			t.Fatalf("a2 after the call: %+v, want available", ts.quAgentState(t, "a2"))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitFor(t, 5*time.Second, "a2 available after the call", func() bool { return ts.quAgentState(t, "a2").State == "available" })
 }

@@ -43,10 +43,12 @@ type Call struct {
 	acks     chan *sip.Request // ACKs of our 2xx responses
 	offers   chan *SDP         // offers of the re-INVITEs we received
 	notifies chan string       // status lines of the NOTIFYs (sipfrag) we received
-	pending  atomic.Bool       // our re-INVITE is outstanding (RFC 3261 §14.1)
-	done     chan struct{}
-	endOnce  sync.Once
-	byPeer   atomic.Bool
+	// beforeNotifyAnswer runs before a NOTIFY is answered (BeforeNotifyAnswer).
+	beforeNotifyAnswer atomic.Pointer[func(line string)]
+	pending            atomic.Bool // our re-INVITE is outstanding (RFC 3261 §14.1)
+	done               chan struct{}
+	endOnce            sync.Once
+	byPeer             atomic.Bool
 }
 
 func newCall(p *Phone, key dialogKey, outbound bool, st *stream, allowed []Codec) *Call {
@@ -257,6 +259,11 @@ func (c *Call) Refer(ctx context.Context, target, replaces string) (int, error) 
 	}
 	return int(res.StatusCode), nil
 }
+
+// BeforeNotifyAnswer makes the phone run f with each NOTIFY's status line
+// before it answers the NOTIFY: e.g. hang up on the final one before the
+// switch can know it was received (as a phone racing its own BYE does).
+func (c *Call) BeforeNotifyAnswer(f func(line string)) { c.beforeNotifyAnswer.Store(&f) }
 
 // Notifies delivers the status line of each NOTIFY received on the call
 // ("SIP/2.0 100 Trying"): a transfer's progress.

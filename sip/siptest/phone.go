@@ -489,10 +489,14 @@ func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 481, "Subscription Does Not Exist", nil))
 		return
 	}
-	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	line, _, _ := strings.Cut(string(req.Body()), "\r\n")
+	line = strings.TrimSpace(line)
+	if f := c.beforeNotifyAnswer.Load(); f != nil {
+		(*f)(line)
+	}
+	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	select {
-	case c.notifies <- strings.TrimSpace(line):
+	case c.notifies <- line:
 	default:
 	}
 }
