@@ -251,19 +251,23 @@ func (a *acdService) ownCall(ctx context.Context, e call.Event) {
 		return // answered again (a re-answer after a transfer): still busy
 	}
 	for _, ext := range []string{e.Caller.Number, e.Callee.Number} {
-		id, ok := a.agentOf(ext)
-		if !ok {
-			continue
+		if id, ok := a.agentOf(ext); ok && a.startOwnCall(ctx, id, e.CallID) {
+			return
 		}
-		if err := a.engine.OwnCallStarted(ctx, id, e.CallID); err != nil {
-			a.log.Debug("own_call_ignored", "agent", id, "error", err)
-			continue
-		}
-		a.mu.Lock()
-		a.own[e.CallID] = id
-		a.mu.Unlock()
-		return
 	}
+}
+
+// startOwnCall tells the engine an agent is busy with a call that is not
+// a queue contact for them, and reports whether it took it.
+func (a *acdService) startOwnCall(ctx context.Context, agent acd.AgentID, id call.ID) bool {
+	if err := a.engine.OwnCallStarted(ctx, agent, id); err != nil {
+		a.log.Debug("own_call_ignored", "agent", agent, "error", err)
+		return false
+	}
+	a.mu.Lock()
+	a.own[id] = agent
+	a.mu.Unlock()
+	return true
 }
 
 // endOwnCall tells the engine an agent's own call is over for them.
@@ -291,17 +295,9 @@ func (a *acdService) transferred(ctx context.Context, e call.Event) {
 		a.endOwnCall(ctx, agent, e.CallID)
 		tracked = false
 	}
-	to, ok := a.agentOf(e.Data[call.DataTransferTarget])
-	if !ok || tracked {
-		return
+	if to, ok := a.agentOf(e.Data[call.DataTransferTarget]); ok && !tracked {
+		a.startOwnCall(ctx, to, e.CallID)
 	}
-	if err := a.engine.OwnCallStarted(ctx, to, e.CallID); err != nil {
-		a.log.Debug("own_call_ignored", "agent", to, "error", err)
-		return
-	}
-	a.mu.Lock()
-	a.own[e.CallID] = to
-	a.mu.Unlock()
 }
 
 // reload applies changed queue files to the running engine.

@@ -99,12 +99,18 @@ func (c *FeaturesConfig) Validate() []config.Problem {
 // features serves pickup and park.
 type features struct {
 	cfg    FeaturesConfig
+	lo, hi int // the park slots (0, 0: none)
 	mohDir string
+	now    func() time.Time
 	log    *slog.Logger
-
 	mu     sync.Mutex
-	parked map[string]*sip.AppLeg // slot → the call waiting there
-	since  map[string]time.Time   // slot → when it was parked
+	parked map[string]parkedLeg // by slot
+}
+
+// parkedLeg is a call waiting in a slot.
+type parkedLeg struct {
+	leg   *sip.AppLeg
+	since time.Time
 }
 
 var _ web.Parked = (*features)(nil)
@@ -114,16 +120,18 @@ func (f *features) ParkedCalls(context.Context) ([]web.ParkedCall, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := make([]web.ParkedCall, 0, len(f.parked))
-	for slot, leg := range f.parked {
-		out = append(out, web.ParkedCall{Slot: slot, CallID: string(leg.CallID()), Caller: leg.Caller().Number,
-			ParkedBy: leg.TransferredBy(), Since: f.since[slot]})
+	for slot, p := range f.parked {
+		out = append(out, web.ParkedCall{Slot: slot, CallID: string(p.leg.CallID()), Caller: p.leg.Caller().Number,
+			ParkedBy: p.leg.TransferredBy(), Since: p.since})
 	}
 	slices.SortFunc(out, func(a, b web.ParkedCall) int { return strings.Compare(a.Slot, b.Slot) })
 	return out, nil
 }
 
-func newFeatures(cfg FeaturesConfig, mohDir string, log *slog.Logger) *features {
-	return &features{cfg: cfg, mohDir: mohDir, log: log, parked: map[string]*sip.AppLeg{}, since: map[string]time.Time{}}
+// newFeatures serves cfg (validated: its park range parses).
+func newFeatures(cfg FeaturesConfig, mohDir string, now func() time.Time, log *slog.Logger) *features {
+	lo, hi, _ := cfg.parkRange()
+	return &features{cfg: cfg, lo: lo, hi: hi, mohDir: mohDir, now: now, log: log, parked: map[string]parkedLeg{}}
 }
 
 // app returns the application of a number an extension dials, if it is
@@ -138,10 +146,8 @@ func (f *features) app(dialled string) (sip.Application, bool) {
 			return pickupApp{f: f, ext: ext}, true
 		}
 	}
-	if lo, hi, err := f.cfg.parkRange(); err == nil && lo > 0 {
-		if n, err := strconv.Atoi(dialled); err == nil && n >= lo && n <= hi && strconv.Itoa(n) == dialled {
-			return parkApp{f: f, slot: dialled}, true
-		}
+	if n, err := strconv.Atoi(dialled); f.lo > 0 && err == nil && n >= f.lo && n <= f.hi && strconv.Itoa(n) == dialled {
+		return parkApp{f: f, slot: dialled}, true
 	}
 	return nil, false
 }
@@ -216,9 +222,9 @@ func (p parkApp) Name() string { return "park " + p.slot }
 func (p parkApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 	f := p.f
 	f.mu.Lock()
-	waiting := f.parked[p.slot]
+	waiting := f.parked[p.slot].leg
 	if waiting == nil && leg.TransferredBy() != "" {
-		f.parked[p.slot], f.since[p.slot] = leg, time.Now()
+		f.parked[p.slot] = parkedLeg{leg: leg, since: f.now()}
 	}
 	f.mu.Unlock()
 	switch {
@@ -240,9 +246,8 @@ func (p parkApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 	}
 	defer func() {
 		f.mu.Lock()
-		if f.parked[p.slot] == leg {
+		if f.parked[p.slot].leg == leg {
 			delete(f.parked, p.slot)
-			delete(f.since, p.slot)
 		}
 		f.mu.Unlock()
 	}()

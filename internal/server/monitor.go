@@ -37,8 +37,9 @@ type monitorSession struct {
 	agentExt      string
 	started       time.Time
 
-	mu   sync.Mutex
-	mode mixer.Mode
+	mu     sync.Mutex
+	mode   mixer.Mode
+	stopBy string // who stopped it through the API ("" : the call or the supervisor ended it)
 }
 
 var _ web.Monitors = (*monitors)(nil)
@@ -57,6 +58,17 @@ func (ms *monitors) app(dialled string) (sip.Application, bool) {
 		return nil, false
 	}
 	return monitorApp{ms: ms, ext: ext}, true
+}
+
+// stopDetail is why the session stopped: the API user who stopped it, else
+// otherwise.
+func (s *monitorSession) stopDetail(otherwise string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopBy != "" {
+		return "api " + s.stopBy
+	}
+	return otherwise
 }
 
 // supervisorOf says which user dials from ext, if they may supervise: the
@@ -144,10 +156,10 @@ func (a monitorApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 		select {
 		case <-ctx.Done():
 			m.Stop()
-			ms.audit(store.MonitorAudit{Supervisor: who, SupervisorExt: supExt, CallID: string(m.CallID), AgentExt: a.ext, Action: "stop", Detail: "supervisor hung up"})
+			ms.audit(store.MonitorAudit{Supervisor: who, SupervisorExt: supExt, CallID: string(m.CallID), AgentExt: a.ext, Action: "stop", Detail: sess.stopDetail("supervisor hung up")})
 			return sip.AppResult{Cause: leg.Cause()}
 		case <-m.Done():
-			ms.audit(store.MonitorAudit{Supervisor: who, SupervisorExt: supExt, CallID: string(m.CallID), AgentExt: a.ext, Action: "stop", Detail: "call ended"})
+			ms.audit(store.MonitorAudit{Supervisor: who, SupervisorExt: supExt, CallID: string(m.CallID), AgentExt: a.ext, Action: "stop", Detail: sess.stopDetail("call ended")})
 			return sip.AppResult{Cause: call.CauseNormalClearing}
 		case d := <-leg.Digits():
 			mode := map[byte]mixer.Mode{'1': mixer.Listen, '2': mixer.Whisper, '3': mixer.Barge}[d.Digit]
@@ -227,9 +239,10 @@ func (ms *monitors) StopMonitor(_ context.Context, callID, by string) error {
 	if err != nil {
 		return err
 	}
-	s.m.Stop()
-	ms.audit(store.MonitorAudit{Supervisor: s.supervisor, SupervisorExt: s.supervisorExt, CallID: callID, AgentExt: s.agentExt,
-		Action: "stop", Detail: "api " + by})
+	s.mu.Lock()
+	s.stopBy = by
+	s.mu.Unlock()
+	s.m.Stop() // the session's Run writes the one stop entry of the audit log
 	return nil
 }
 

@@ -33,7 +33,6 @@ func (q queueApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 // waiter is a caller waiting in a queue; the connector reaches it by the
 // call's ID.
 type waiter struct {
-	id        call.ID
 	leg       *sip.AppLeg
 	exit      chan acd.Exit         // where the engine let the contact go
 	announce  chan acd.Announcement // the latest announcement not yet played
@@ -62,7 +61,7 @@ func post[T any](ch chan T, v T) bool {
 // until an agent answers (the call goes on connected), the contact
 // overflows (to a flow, voicemail, an extension) or the caller hangs up.
 func (a *acdService) wait(ctx context.Context, leg *sip.AppLeg, ct acd.Contact) sip.AppResult {
-	w := &waiter{id: ct.ID, leg: leg, exit: make(chan acd.Exit, 1), announce: make(chan acd.Announcement, 1), connected: make(chan struct{}),
+	w := &waiter{leg: leg, exit: make(chan acd.Exit, 1), announce: make(chan acd.Announcement, 1), connected: make(chan struct{}),
 		offers: map[acd.AgentID]context.CancelFunc{}}
 	log := a.log.With("call_id", string(ct.ID))
 	a.mu.Lock()

@@ -162,7 +162,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger, opts ...Option) (_ 
 		return queueApp{a: s.acd, queue: name}, true
 	}
 	s.router.codes = s.acd.featureCodes(cfg.ACD.FeatureCodes)
-	s.features = newFeatures(cfg.Features, cfg.Prompts.MOHDir, log.With("component", "features"))
+	s.features = newFeatures(cfg.Features, cfg.Prompts.MOHDir, s.now, log.With("component", "features"))
 	s.router.features = s.features.app
 	s.confs = newConferences(cfg.Conferences, s.bus, log.With("component", "conference"), s.now)
 	s.router.conference, s.router.room = s.confs.app, s.confs.byName

@@ -60,7 +60,7 @@ func (s *Store) MonitorAudits(ctx context.Context, since time.Time, callID strin
 		if err := rows.Scan(&a.ID, &at, &a.Supervisor, &a.SupervisorExt, &a.CallID, &a.AgentExt, &a.Action, &a.Mode, &a.Detail); err != nil {
 			return nil, fmt.Errorf("store: monitor audit: %w", err)
 		}
-		a.At = time.UnixMilli(at)
+		a.At = fromMS(at)
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
+
 	"github.com/switchd/switchd/recordings"
 )
 
@@ -40,10 +42,11 @@ func (s *Store) AddRecording(ctx context.Context, r recordings.Record) (int64, e
 	res, err := s.w.ExecContext(ctx, `INSERT INTO recordings(call_id, queue, caller, callee, agent, path, format,
 		started_at, state, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,'recording',?,?)`,
 		r.CallID, r.Queue, r.Caller, r.Callee, r.Agent, r.Path, r.Format.String(), ms(r.Start), now, now)
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique {
+		return 0, fmt.Errorf("recording %s: %w", r.Path, ErrExists)
+	}
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
-			return 0, fmt.Errorf("recording %s: %w", r.Path, ErrExists)
-		}
 		return 0, fmt.Errorf("store: add recording %s: %w", r.Path, err)
 	}
 	id, err := res.LastInsertId()
@@ -72,10 +75,7 @@ func (s *Store) FinishRecording(ctx context.Context, r recordings.Record) error 
 		agent = CASE WHEN ?7 = '' THEN agent ELSE ?7 END, queue = CASE WHEN ?8 = '' THEN queue ELSE ?8 END,
 		state='complete', updated_at=?9 WHERE id=?10 AND state='recording'`,
 		ms(end), r.Duration.Milliseconds(), r.Bytes, paused, r.Dropped, r.Lost, r.Agent, r.Queue, ms(s.now()), r.ID)
-	if err != nil {
-		return fmt.Errorf("store: finish recording %d: %w", r.ID, err)
-	}
-	return oneRow(res, "recording", r.ID)
+	return affectedOne(res, err, fmt.Sprintf("finish recording %d", r.ID))
 }
 
 // MarkRecordingRepaired closes a recording a crash cut off: state
@@ -86,10 +86,7 @@ func (s *Store) MarkRecordingRepaired(ctx context.Context, id int64, duration ti
 	res, err := s.w.ExecContext(ctx, `UPDATE recordings SET state='repaired', duration_ms=?1,
 		ended_at = started_at + ?1, bytes=?2, updated_at=?3 WHERE id=?4 AND state='recording'`,
 		duration.Milliseconds(), bytes, ms(s.now()), id)
-	if err != nil {
-		return fmt.Errorf("store: mark recording %d repaired: %w", id, err)
-	}
-	return oneRow(res, "recording", id)
+	return affectedOne(res, err, fmt.Sprintf("mark recording %d repaired", id))
 }
 
 // MarkRecordingDeleted records that a recording's file was deleted at at.
@@ -106,18 +103,6 @@ func (s *Store) MarkRecordingDeleted(ctx context.Context, id int64, at time.Time
 	}
 	if _, err := s.Recording(ctx, id); err != nil {
 		return err
-	}
-	return nil
-}
-
-// oneRow turns an update that changed no row into ErrNotFound.
-func oneRow(res sql.Result, what string, id int64) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("store: %s %d: %w", what, id, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("%s %d: %w", what, id, ErrNotFound)
 	}
 	return nil
 }
