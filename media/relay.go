@@ -207,7 +207,7 @@ func (d *direction) forward(pkt []byte, p *rtpInfo) {
 		return
 	}
 	if t := d.taps.Load(); t != nil {
-		d.tap(t, pkt[p.payload:p.end], p.pt)
+		d.tap(t, pkt[p.payload:p.end], p.pt, p.at)
 	}
 	if act.tc != noTranscoding {
 		act.tc.apply(pkt[p.payload:p.end])
@@ -228,15 +228,17 @@ func (d *direction) forward(pkt []byte, p *rtpInfo) {
 }
 
 // tap publishes one speech packet's audio to the taps that listen.
-func (d *direction) tap(t *relayTaps, payload []byte, pt uint8) {
+func (d *direction) tap(t *relayTaps, payload []byte, pt uint8, now time.Time) {
+	c := d.dec[pt&0x7f]
+	if c == nil {
+		return // not speech (telephone-events)
+	}
 	in := t.src != nil && t.src.Listening(tap.In)
 	out := t.dst != nil && t.dst.Listening(tap.Out)
-	c := d.dec[pt&0x7f]
-	if (!in && !out) || c == nil {
+	if !in && !out {
 		return
 	}
 	c.Decode(payload, &d.frame)
-	now := time.Now()
 	if in {
 		t.src.Publish(tap.In, &d.frame, now)
 	}

@@ -209,10 +209,9 @@ type b2bCall struct {
 	xferSwapped bool
 	// Pickup and retrieve (b2bua_join.go): legs offered to this call,
 	// and an application's request to give its caller to another call.
-	joins      chan joinReq
-	gives      chan giveReq
-	ringingExt atomic.Pointer[string]    // the extension an unanswered call rings
-	ringSince  atomic.Pointer[time.Time] // since when
+	joins   chan joinReq
+	gives   chan giveReq
+	ringing atomic.Pointer[ringState] // set while an unanswered call rings an extension
 	// In-call transfer codes (b2bua_featurecodes.go).
 	digitsIn chan sideDigit
 	fcode    [3]featureInput

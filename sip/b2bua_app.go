@@ -62,19 +62,28 @@ func (c *b2bCall) runApp() (call.Cause, call.Side) {
 		e.Data = map[string]string{call.DataCodecA: codecName(c.media.aCodecs)}
 	})
 
+	return c.runAppLeg("", c.answeredHook)
+}
+
+// runAppLeg runs c.app on side A, answered: its leg (transferred by
+// transferredBy, "" when dialled) gets an endpoint on A's session;
+// started, when set, is called once it has one. It returns like runApp.
+func (c *b2bCall) runAppLeg(transferredBy string, started func(*AppLeg)) (call.Cause, call.Side) {
 	leg := newAppLeg(c, c.s.b2b.Prompts)
+	leg.transferredBy = transferredBy
 	defer leg.end(call.CauseNormalClearing)
 	ep, err := c.media.aSess.StartEndpoint(leg.ctx, c.endpointConfig(leg))
 	if err != nil {
 		c.log.Error("endpoint_failed", "error", err)
-		a.bye()
+		c.peerOf(sideCaller).bye()
 		return call.CauseFailure, call.SideSwitch
 	}
 	leg.ep = ep
 	defer ep.Stop()
-	c.answeredHook(leg)
-
-	c.log.Info("app_started", "app", c.app.Name())
+	if started != nil {
+		started(leg)
+	}
+	c.log.Info("app_started", "app", c.app.Name(), "transferred_by", transferredBy)
 	done := make(chan AppResult, 1)
 	go func() { done <- c.app.Run(leg.ctx, leg) }()
 	cause, side, target := c.appLoop(leg, done)
@@ -128,7 +137,6 @@ func (c *b2bCall) appLoop(leg *AppLeg, done <-chan AppResult) (call.Cause, call.
 	for {
 		select {
 		case res := <-done:
-			c.stopRinging(rg, ErrCallerGone)
 			if res.Bridge != "" && leg.ctx.Err() == nil {
 				return call.CauseUnknown, call.SideUnknown, res.Bridge
 			}
@@ -155,13 +163,7 @@ func (c *b2bCall) appLoop(leg *AppLeg, done <-chan AppResult) (call.Cause, call.
 			c.refuseHandoff(h, false)
 		case r := <-c.gives:
 			if c.giveLegTo(r, leg) {
-				c.stopRinging(rg, ErrCallerGone)
-				leg.end(call.CauseTransferred)
-				select {
-				case <-done:
-				case <-time.After(appStopGrace):
-					c.log.Warn("app_slow_to_stop", "app", c.app.Name())
-				}
+				finish(call.CauseTransferred)
 				return call.CauseTransferred, call.SideCaller, ""
 			}
 		case j := <-c.joins:

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/switchd/switchd/call"
@@ -85,14 +86,12 @@ func (c *b2bCall) attendedTransfer(sub *referSub, rp replaces, target string) (c
 // replacedLeg finds our leg of the dialog a Replaces names; the tags are
 // tried both ways round (the transferor may have called or been called).
 func (s *Server) replacedLeg(rp replaces) peer {
-	for _, k := range []dialogKey{
+	keys := []dialogKey{
 		{callID: rp.CallID, localTag: rp.ToTag, remoteTag: rp.FromTag},
 		{callID: rp.CallID, localTag: rp.FromTag, remoteTag: rp.ToTag},
-	} {
-		s.dialogs.mu.RLock()
-		p := s.dialogs.m[k]
-		s.dialogs.mu.RUnlock()
-		if l, ok := p.(peer); ok {
+	}
+	for _, k := range keys {
+		if l, ok := s.dialogs.get(k).(peer); ok {
 			return l
 		}
 	}
@@ -102,8 +101,7 @@ func (s *Server) replacedLeg(rp replaces) peer {
 	s.calls.mu.Lock()
 	defer s.calls.mu.Unlock()
 	for bc := range s.calls.m {
-		k := bc.a.dlg.key()
-		if k.callID == rp.CallID && (k.localTag == rp.ToTag && k.remoteTag == rp.FromTag || k.localTag == rp.FromTag && k.remoteTag == rp.ToTag) {
+		if slices.Contains(keys, bc.a.dlg.key()) {
 			return bc.a
 		}
 	}

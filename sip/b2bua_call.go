@@ -60,7 +60,7 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 	if c.out == nil {
 		// Pickup finds the call from before its first INVITE goes out: a
 		// phone may ring and be picked up before this goroutine runs again.
-		defer c.ringState(c.callee.Number)()
+		defer c.ringFor(c.callee.Number)()
 	}
 	// Fork: one INVITE per registered contact (RFC 3261 §16.6-style, as a UAC each).
 	ctx, cancelBranches := context.WithCancel(context.Background())

@@ -72,14 +72,7 @@ func (c *b2bCall) watchDigits(r *media.Relay) {
 }
 
 // telephoneEventPT is a leg's telephone-event payload type (0: none).
-func telephoneEventPT(cs []media.Codec) uint8 {
-	for _, cd := range cs {
-		if cd.IsTelephoneEvent() {
-			return cd.PayloadType
-		}
-	}
-	return 0
-}
+func telephoneEventPT(cs []media.Codec) uint8 { return endpointFor(cs).TelephoneEvent }
 
 // featureDigit takes one key press; done reports that connected must
 // return (see onRefer).
@@ -132,13 +125,7 @@ func (c *b2bCall) featureTransfer(side legSide, number, kind string) (call.Cause
 		return call.CauseUnknown, call.SideUnknown, false
 	}
 	c.log.Info("feature_transfer", "kind", kind, "from", side.String(), "target", number)
-	if c.mon != nil {
-		c.stopMonitor(true)
-	}
-	c.xferSwapped = side == sideCaller
-	if c.xferSwapped {
-		c.swapSides()
-	}
+	c.beginTransfer(side)
 	if kind == transferAttended {
 		return c.consultTransfer(number)
 	}

@@ -98,10 +98,16 @@ func (l *AppLeg) give(ctx context.Context, target *b2bCall, kind string) error {
 	return <-req.reply
 }
 
+// ringState is the extension an unanswered call rings, since when.
+type ringState struct {
+	ext   string
+	since time.Time
+}
+
 // ringingTo is the extension an unanswered call rings ("" otherwise).
 func (c *b2bCall) ringingTo() string {
-	if p := c.ringingExt.Load(); p != nil {
-		return *p
+	if r := c.ringing.Load(); r != nil {
+		return r.ext
 	}
 	return ""
 }
@@ -120,28 +126,22 @@ func (s *Server) ringingCall(exts []string, self *b2bCall) *b2bCall {
 	var best *b2bCall
 	var since time.Time
 	for bc := range s.calls.m {
-		if bc == self {
+		r := bc.ringing.Load()
+		if bc == self || r == nil || !want[r.ext] && !want[AnyExtension] {
 			continue
 		}
-		ext := bc.ringingTo()
-		at := bc.ringSince.Load()
-		if ext == "" || !want[ext] && !want[AnyExtension] || at == nil {
-			continue
-		}
-		if best == nil || at.Before(since) {
-			best, since = bc, *at
+		if best == nil || r.since.Before(since) {
+			best, since = bc, r.since
 		}
 	}
 	return best
 }
 
-// ringState marks the call as ringing ext (pickup finds it) until the
+// ringFor marks the call as ringing ext (pickup finds it) until the
 // returned func is called.
-func (c *b2bCall) ringState(ext string) func() {
-	now := c.s.now()
-	c.ringingExt.Store(&ext)
-	c.ringSince.Store(&now)
-	return func() { c.ringingExt.Store(nil); c.ringSince.Store(nil) }
+func (c *b2bCall) ringFor(ext string) func() {
+	c.ringing.Store(&ringState{ext: ext, since: c.s.now()})
+	return func() { c.ringing.Store(nil) }
 }
 
 // giveLegTo serves a giveReq in an application call: the caller's leg and
@@ -227,7 +227,7 @@ func (c *b2bCall) pickupAnswer(j joinReq, aOffer *sdp.Session) (call.Cause, call
 	}
 	commit()
 	j.reply <- nil
-	c.ringingExt.Store(nil)
+	c.ringing.Store(nil)
 	if err := c.a.answer(context.Background(), body, c.timerHeaders...); err != nil {
 		c.log.Warn("caller_ack_missing", "error", err)
 		c.peerOf(sideCallee).bye()

@@ -211,9 +211,6 @@ func (c *b2bCall) acceptRefer(r dialogRequest) (referTo, *referSub, bool) {
 		c.log.Info("refer_refused", "from", r.from.String(), "target", rt.Target)
 		return reject(403, "Forbidden (only extensions transfer)")
 	}
-	if c.mon != nil {
-		c.stopMonitor(true)
-	}
 	res := gosip.NewResponseFromRequest(r.req, 202, "Accepted", nil)
 	wantSub := true
 	if h := r.req.GetHeader("Refer-Sub"); h != nil && strings.EqualFold(strings.TrimSpace(h.Value()), "false") {

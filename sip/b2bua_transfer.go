@@ -40,14 +40,22 @@ func (c *b2bCall) onRefer(r dialogRequest) (call.Cause, call.Side, bool) {
 	if !ok {
 		return call.CauseUnknown, call.SideUnknown, false
 	}
-	c.xferSwapped = r.from == sideCaller
-	if c.xferSwapped {
-		c.swapSides()
-	}
+	c.beginTransfer(r.from)
 	if rt.Replaces != nil {
 		return c.attendedTransfer(sub, *rt.Replaces, rt.Target)
 	}
 	return c.blindTransfer(sub, rt.Target, transferBlind)
+}
+
+// beginTransfer readies the call for a transfer asked from side: a
+// supervisor leaves (the media goes back to the relay), and the sides are
+// swapped if need be so that the transferor is on side B.
+func (c *b2bCall) beginTransfer(side legSide) {
+	c.stopMonitor(true)
+	c.xferSwapped = side == sideCaller
+	if c.xferSwapped {
+		c.swapSides()
+	}
 }
 
 // swapSides exchanges sides A and B of a connected call: legs, media,
@@ -160,26 +168,7 @@ func (c *b2bCall) transferToApp(sub *referSub, app Application, target, kind str
 // runApp after the answer.
 func (c *b2bCall) runTransferredApp() (call.Cause, call.Side) {
 	c.app, c.nextApp = c.nextApp, nil
-	c.ended = nil
-	leg := newAppLeg(c, c.s.b2b.Prompts)
-	leg.transferredBy = c.xferBy
-	defer leg.end(call.CauseNormalClearing)
-	ep, err := c.media.aSess.StartEndpoint(leg.ctx, c.endpointConfig(leg))
-	if err != nil {
-		c.log.Error("endpoint_failed", "error", err)
-		c.peerOf(sideCaller).bye()
-		return call.CauseFailure, call.SideSwitch
-	}
-	leg.ep = ep
-	defer ep.Stop()
-	c.log.Info("app_started", "app", c.app.Name(), "transferred", true)
-	done := make(chan AppResult, 1)
-	go func() { done <- c.app.Run(leg.ctx, leg) }()
-	cause, side, target := c.appLoop(leg, done)
-	if target != "" {
-		return c.bridge(leg, target)
-	}
-	return cause, side
+	return c.runAppLeg(c.xferBy, nil)
 }
 
 // newTargetMedia opens the session and our SDP offer for a transfer

@@ -39,6 +39,13 @@ func (t *dialogTable) len() int {
 	return len(t.m)
 }
 
+// get returns the leg of dialog k, if any.
+func (t *dialogTable) get(k dialogKey) dialogPeer {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.m[k]
+}
+
 // lookup finds the dialog of an incoming request: our tag is in To, theirs in From.
 func (t *dialogTable) lookup(req *gosip.Request) dialogPeer {
 	cid, from, to := req.CallID(), req.From(), req.To()
@@ -47,8 +54,5 @@ func (t *dialogTable) lookup(req *gosip.Request) dialogPeer {
 	}
 	local, _ := to.Params.Get("tag")
 	remote, _ := from.Params.Get("tag")
-	t.mu.RLock()
-	p := t.m[dialogKey{callID: cid.Value(), localTag: local, remoteTag: remote}]
-	t.mu.RUnlock()
-	return p
+	return t.get(dialogKey{callID: cid.Value(), localTag: local, remoteTag: remote})
 }
