@@ -98,9 +98,6 @@ func (a *aligner) put(side int, f *tap.Frame) {
 			slot = max(at, s.last+1)
 		}
 	}
-	if s.started && slot <= s.last {
-		slot = s.last + 1
-	}
 	switch {
 	case slot < a.next || slot > at+a.win:
 		a.lost++

@@ -131,7 +131,7 @@ func TestRealtime(t *testing.T) {
 		}
 		feeds[i] = f
 	}
-	left, right := tone(), marked(300)
+	left, right := marked(200), marked(300)
 	ticks := seconds * 50
 	cpu0, start := cpuTime(t), time.Now()
 	tick := time.NewTicker(audio.FrameDuration)
@@ -176,7 +176,7 @@ func TestRealtime(t *testing.T) {
 		f := readRaw(t, res.Path)
 		var l, r int
 		for k := range f.frames() {
-			if f.slot(k, 0) != 0 || f.slot(k, 1) != 0 {
+			if f.slot(k, 0) == 200 {
 				l++
 			}
 			if f.slot(k, 1) == 300 {

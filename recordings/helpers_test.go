@@ -86,6 +86,11 @@ func (w *wavFile) slot(k, ch int) int16 {
 	return w.samples[k*audio.FrameSamples*w.channels+ch]
 }
 
+// sample returns sample i of slot k in channel ch.
+func (w *wavFile) sample(k, i, ch int) int16 {
+	return w.samples[(k*audio.FrameSamples+i)*w.channels+ch]
+}
+
 // frames is the number of whole slots in the file.
 func (w *wavFile) frames() int { return len(w.samples) / (audio.FrameSamples * w.channels) }
 

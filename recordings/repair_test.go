@@ -120,8 +120,12 @@ func TestRepairAfterCrash(t *testing.T) {
 	if d := clip.Duration(); clip.SourceChannels != 2 || (d-10*time.Second).Abs() > time.Second {
 		t.Fatalf("repaired file: %d channels, %v; want 2, 10 s ± 1 s", clip.SourceChannels, d)
 	}
-	if f := readRaw(t, path); f.declared != data || f.slot(499, 1) != tone()[0] {
-		t.Fatalf("header declares %d bytes", f.declared)
+	f := readRaw(t, path)
+	if f.declared != data {
+		t.Fatalf("header declares %d bytes, want %d", f.declared, data)
+	}
+	if got, want := f.sample(499, 2, 1), tone()[2]; want == 0 || got != want {
+		t.Fatalf("the last whole slot's right channel: sample 2 is %d, want the tone's %d", got, want)
 	}
 	if d, ok := soxDuration(t, path); ok {
 		if (d - 10*time.Second).Abs() > time.Second {

@@ -45,7 +45,7 @@ type stepState struct {
 	muted, deaf, leaving bool // control flags as of the last sync
 	talk, hear           bool // gain (0 or 1) at the end of the last frame: what is heard, what it hears
 	active               bool // cur holds a non-zero contribution this frame
-	idx, prevIdx         int  // index in m.parts; in the plan before (-1: not in it)
+	prevIdx              int  // index in the plan before (-1: not in it)
 	cur                  audio.Frame
 	plan                 listenerPlan
 }

@@ -202,9 +202,8 @@ func (m *Mixer) sync() bool {
 	}
 	if m.version != m.seen {
 		m.parts = append(m.parts[:0], m.members...)
-		for i, p := range m.parts {
+		for _, p := range m.parts {
 			s := &p.st
-			s.idx = i
 			s.muted, s.deaf, s.leaving = p.muted, p.deaf, p.leaving
 		}
 		m.seen = m.version
