@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -149,13 +148,7 @@ func (b PriorityBody) validate() error {
 // acdRoutes registers the ACD endpoints on mux.
 func (a *api) acdRoutes(mux *http.ServeMux) {
 	with := func(role string, h http.HandlerFunc) http.Handler {
-		return a.require(role, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if a.d.ACD == nil {
-				writeError(w, http.StatusServiceUnavailable, errors.New("the ACD is not available"))
-				return
-			}
-			h(w, r)
-		}))
+		return a.needs(role, a.d.ACD != nil, "the ACD is not available", h)
 	}
 	mux.Handle("GET /api/v1/queues", with(RoleSupervisor, a.queues))
 	mux.Handle("GET /api/v1/queues/stats", with(RoleSupervisor, a.queueStats))

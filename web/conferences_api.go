@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 )
@@ -25,13 +24,7 @@ func (b MuteBody) validate() error {
 // needs the supervisor role; without Conferences they answer 503.
 func (a *api) conferenceRoutes(mux *http.ServeMux) {
 	with := func(h http.HandlerFunc) http.Handler {
-		return a.require(RoleSupervisor, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if a.d.Conferences == nil {
-				writeError(w, http.StatusServiceUnavailable, errors.New("conferences are not available"))
-				return
-			}
-			h(w, r)
-		}))
+		return a.needs(RoleSupervisor, a.d.Conferences != nil, "conferences are not available", h)
 	}
 	mux.Handle("GET /api/v1/conferences", with(a.conferences))
 	mux.Handle("POST /api/v1/conferences/{room}/participants/{call_id}/kick", with(a.kickParticipant))

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -52,13 +51,7 @@ type monitorAuditQuery struct {
 // needs the supervisor role; without Monitors they answer 503.
 func (a *api) monitorRoutes(mux *http.ServeMux) {
 	with := func(h http.HandlerFunc) http.Handler {
-		return a.require(RoleSupervisor, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if a.d.Monitors == nil {
-				writeError(w, http.StatusServiceUnavailable, errors.New("supervisor monitoring is not available"))
-				return
-			}
-			h(w, r)
-		}))
+		return a.needs(RoleSupervisor, a.d.Monitors != nil, "supervisor monitoring is not available", h)
 	}
 	mux.Handle("GET /api/v1/monitors", with(a.monitors))
 	mux.Handle("GET /api/v1/monitors/audit", with(a.monitorAudit))

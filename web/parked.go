@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 )
@@ -25,16 +24,12 @@ type ParkedCall struct {
 // parkedRoutes registers GET /api/v1/parked (supervisor role; 503
 // without Parked).
 func (a *api) parkedRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /api/v1/parked", a.require(RoleSupervisor, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.d.Parked == nil {
-			writeError(w, http.StatusServiceUnavailable, errors.New("call park is not available"))
-			return
-		}
+	mux.Handle("GET /api/v1/parked", a.needs(RoleSupervisor, a.d.Parked != nil, "call park is not available", func(w http.ResponseWriter, r *http.Request) {
 		list, err := a.d.Parked.ParkedCalls(r.Context())
 		if err != nil {
 			a.failed(w, "parked_list_failed", err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"parked": nonNil(list)})
-	})))
+	}))
 }

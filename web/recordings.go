@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 )
 
@@ -24,16 +23,12 @@ func (a *api) recordingRoutes(mux *http.ServeMux) {
 		path  string
 		pause bool
 	}{{"pause", true}, {"resume", false}} {
-		mux.Handle("POST /api/v1/recordings/{call_id}/"+x.path, a.require(RoleSupervisor, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if a.d.Recordings == nil {
-				writeError(w, http.StatusServiceUnavailable, errors.New("recordings are not available"))
-				return
-			}
+		mux.Handle("POST /api/v1/recordings/{call_id}/"+x.path, a.needs(RoleSupervisor, a.d.Recordings != nil, "recordings are not available", func(w http.ResponseWriter, r *http.Request) {
 			if err := a.d.Recordings.PauseRecording(r.Context(), r.PathValue("call_id"), x.pause); err != nil {
 				a.failed(w, "recording_pause_failed", err)
 				return
 			}
 			w.WriteHeader(http.StatusNoContent)
-		})))
+		}))
 	}
 }
