@@ -29,7 +29,6 @@ const rtpMin, rtpMax = 31000, 31999
 // callServer is a switchd for call tests and its in-process handle.
 type callServer struct {
 	*testServer
-	srv *server.Server
 }
 
 // startCallServer starts switchd on loopback for calls: RTP on 127.0.0.1
@@ -85,7 +84,8 @@ func startCallServerWith(t *testing.T, srvOpts []server.Option, opts ...serverOp
 	ts.waitHealthy()
 	ts.addExtension(ext1001, pw1001)
 	ts.addExtension(ext1002, pw1002)
-	return &callServer{testServer: ts, srv: srv}
+	ts.srv = srv
+	return &callServer{testServer: ts}
 }
 
 // phone starts a test phone for user, registered with switchd, sending a

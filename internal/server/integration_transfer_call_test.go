@@ -386,10 +386,15 @@ func TestParkTimeoutRingsParker(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	ca := parkCall(t, ctx, cs, a, b)
+	cs.waitParked(t, "701", ext1001)
+	parked := time.Now()
 	back := answerNextCall(ctx, b, siptest.AnswerOptions{})
 	cb := <-back
 	if cb.err != nil {
 		t.Fatalf("1002 is rung back after the park timeout: %v", cb.err)
+	}
+	if waited := time.Since(parked); waited < 900*time.Millisecond {
+		t.Fatalf("1002 rung back %v after the park, want after the 1 s park timeout", waited)
 	}
 	assertPair(t, ctx, "rung back", ca, toneA, cb.call, toneB)
 	cs.hangupAndWait(ctx, ca, cb.call)
@@ -467,6 +472,9 @@ func TestParkSlotTaken(t *testing.T) {
 		t.Fatalf("1002 is rung back (slot taken): %v", back.err)
 	}
 	assertPair(t, ctx, "rung back", cc, toneC, back.call, toneB)
+	if lv, err := cc.ToneLevels(ctx, time.Second, toneA); err != nil || lv[0] > siptest.ToneAbsent {
+		t.Fatalf("1003 hears the parked 1001 at %.3f (%v): the taken slot joined two callers", lv[0], err)
+	}
 	retriever, err := b.Dial(ctx, "701", siptest.DialOptions{})
 	if err != nil {
 		t.Fatalf("1002 dials 701: %v", err)
