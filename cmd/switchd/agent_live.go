@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -134,11 +132,7 @@ func parseAgentState(s string) (web.AgentStateChange, error) {
 }
 
 func setAgentState(c *apiClient, id string, st web.AgentStateChange, reason string) error {
-	body, err := json.Marshal(web.AgentStateBody{State: st, Reason: reason})
-	if err != nil {
-		return fmt.Errorf("encode state change: %w", err)
-	}
-	if err := c.do("POST", "/api/v1/agents/"+url.PathEscape(id)+"/state", bytes.NewReader(body), nil); err != nil {
+	if err := c.post("/api/v1/agents/"+url.PathEscape(id)+"/state", web.AgentStateBody{State: st, Reason: reason}); err != nil {
 		return fmt.Errorf("agent %s: %w", id, err)
 	}
 	return nil

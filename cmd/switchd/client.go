@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,6 +57,19 @@ func newAPIClient(cmd *cobra.Command, g *globalFlags, f *apiFlags) (*apiClient, 
 }
 
 // do sends a request and decodes a JSON answer into out (when not nil).
+// post sends body (nil: none) as JSON to path and reads nothing back.
+func (c *apiClient) post(path string, body any) error {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", path, err)
+		}
+		r = bytes.NewReader(b)
+	}
+	return c.do("POST", path, r, nil)
+}
+
 func (c *apiClient) do(method, path string, body io.Reader, out any) error {
 	req, err := http.NewRequest(method, strings.TrimRight(c.base, "/")+path, body)
 	if err != nil {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -110,16 +108,8 @@ func newConferenceMuteCmd(g *globalFlags) *cobra.Command {
 // postParticipant posts action (kick, mute) on a participant, with body
 // as JSON when not nil.
 func postParticipant(c *apiClient, room, callID, action string, body any) error {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("encode %s: %w", action, err)
-		}
-		r = bytes.NewReader(b)
-	}
 	path := "/api/v1/conferences/" + url.PathEscape(room) + "/participants/" + url.PathEscape(callID) + "/" + action
-	if err := c.do("POST", path, r, nil); err != nil {
+	if err := c.post(path, body); err != nil {
 		return fmt.Errorf("room %s, call %s: %w", room, callID, err)
 	}
 	return nil

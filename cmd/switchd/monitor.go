@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -91,15 +89,7 @@ func newMonitorStopCmd(g *globalFlags) *cobra.Command {
 // postMonitor posts action (mode, stop) on the session on a call, with
 // body as JSON when not nil.
 func postMonitor(c *apiClient, callID, action string, body any) error {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("encode %s: %w", action, err)
-		}
-		r = bytes.NewReader(b)
-	}
-	if err := c.do("POST", "/api/v1/monitors/"+url.PathEscape(callID)+"/"+action, r, nil); err != nil {
+	if err := c.post("/api/v1/monitors/"+url.PathEscape(callID)+"/"+action, body); err != nil {
 		return fmt.Errorf("call %s: %w", callID, err)
 	}
 	return nil

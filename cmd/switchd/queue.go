@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -137,11 +135,7 @@ func newQueuePriorityCmd(g *globalFlags) *cobra.Command {
 }
 
 func postContact(c *apiClient, callID, action string, body any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", action, err)
-	}
-	if err := c.do("POST", "/api/v1/queues/contacts/"+url.PathEscape(callID)+"/"+action, bytes.NewReader(b), nil); err != nil {
+	if err := c.post("/api/v1/queues/contacts/"+url.PathEscape(callID)+"/"+action, body); err != nil {
 		return fmt.Errorf("call %s: %w", callID, err)
 	}
 	return nil
