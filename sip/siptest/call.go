@@ -429,14 +429,16 @@ func (c *Call) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	res.AppendHeader(c.p.contact())
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	res.AppendHeader(sip.NewHeader("Allow", allow))
-	if err := tx.Respond(res); err != nil {
-		return
-	}
 	if offer != nil {
+		// Delivered before the answer, so that the next re-INVITE (sent
+		// once this one is answered) cannot overtake it on Offers.
 		select {
 		case c.offers <- offer:
 		default:
 		}
+	}
+	if err := tx.Respond(res); err != nil {
+		return
 	}
 	ack, ok := c.p.awaitAck(c.p.ctx, res, c.acks, seq, c.done)
 	if offer == nil && ok && len(ack.Body()) > 0 {

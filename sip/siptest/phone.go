@@ -494,11 +494,14 @@ func (p *Phone) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 	if f := c.beforeNotifyAnswer.Load(); f != nil {
 		(*f)(line)
 	}
-	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	// Delivered before the answer: switchd sends the next NOTIFY only
+	// once this one is answered, and handlers run concurrently, so
+	// answering first could let the next status overtake this one.
 	select {
 	case c.notifies <- line:
 	default:
 	}
+	tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 }
 
 // allow is the phone's Allow header.

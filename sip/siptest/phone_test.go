@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // pair returns phone a set up to call phone b directly (no server between).
@@ -190,4 +192,36 @@ func TestPhoneCloseReleasesEverything(t *testing.T) {
 // netipLoopback is a placeholder server address for a phone that only answers.
 func netipLoopback(port uint16) netip.AddrPort {
 	return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)
+}
+
+// TestNotifiesKeepOrder: a transferor's NOTIFYs are sent one at a time,
+// each after the last one's answer; Notifies must deliver them in that
+// order even though the phone handles requests concurrently.
+func TestNotifiesKeepOrder(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	a, b := pair(t, 1000, 1500)
+	ca, cb := connect(t, ctx, a, b, DialOptions{}, AnswerOptions{})
+	lines := []string{"SIP/2.0 100 Trying", "SIP/2.0 180 Ringing", "SIP/2.0 200 OK"}
+	for round := 0; round < 100; round++ {
+		for _, line := range lines {
+			req := ca.newRequest(sip.NOTIFY, 0, []byte(line+"\r\n"))
+			req.AppendHeader(sip.NewHeader("Event", "refer"))
+			req.AppendHeader(sip.NewHeader("Content-Type", "message/sipfrag;version=2.0"))
+			res, err := a.transact(ctx, req)
+			if err != nil || res.StatusCode != 200 {
+				t.Fatalf("round %d: NOTIFY %q: %v %v", round, line, res, err)
+			}
+		}
+		for _, want := range lines {
+			select {
+			case got := <-cb.Notifies():
+				if got != want {
+					t.Fatalf("round %d: NOTIFY %q delivered where %q was sent", round, got, want)
+				}
+			case <-ctx.Done():
+				t.Fatalf("round %d: %q never delivered", round, want)
+			}
+		}
+	}
 }
