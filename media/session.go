@@ -137,7 +137,7 @@ func (s *Session) readPacket(buf []byte) (int, rtpInfo, error) {
 		}
 		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
 		pr := s.peer.Load()
-		if pr.latched.IsValid() && src != pr.latched {
+		if pr.latched.IsValid() && src != pr.latched && !pr.sdpTakesOver(src) {
 			s.dropForeign(src)
 			continue
 		}
@@ -146,7 +146,7 @@ func (s *Session) readPacket(buf []byte) (int, rtpInfo, error) {
 			s.droppedMalformed.Add(1)
 			continue
 		}
-		if !pr.latched.IsValid() && !s.latch(pr, src) {
+		if src != pr.latched && !s.latch(pr, src) {
 			s.dropForeign(src)
 			continue
 		}

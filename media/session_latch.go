@@ -16,7 +16,9 @@ import (
 // the port would otherwise capture or inject a call's audio), only a packet
 // from the address signalled in SDP, or from any port of the IP the SIP
 // signalling came from (the phone's NAT), may latch; once latched, the
-// session accepts its remote only, until the next SetRemote.
+// session accepts its remote only, until the next SetRemote — except that
+// the exact SDP address replaces a remote latched by the SIP IP alone
+// (sdpTakesOver).
 type peer struct {
 	sdp     netip.AddrPort // signalled in SDP; invalid: none, or c=0.0.0.0 / port 0
 	sipIP   netip.Addr     // source IP of the SIP signalling; invalid: unknown
@@ -37,6 +39,15 @@ func (p *peer) dest() netip.AddrPort {
 // mayLatch reports whether a packet from src may latch.
 func (p *peer) mayLatch(src netip.AddrPort) bool {
 	return (p.sdp.IsValid() && src == p.sdp) || (p.sipIP.IsValid() && src.Addr() == p.sipIP)
+}
+
+// sdpTakesOver reports whether src, though not the latched source, is the
+// exact address signalled in SDP and so replaces a latch that only the
+// SIP source IP allowed. A carrier's media gateway sends many calls from
+// one IP: a stale stream from it to a port just reused for a new call
+// could otherwise latch first and keep the new call's real stream out.
+func (p *peer) sdpTakesOver(src netip.AddrPort) bool {
+	return p.latched.IsValid() && p.sdp.IsValid() && src == p.sdp && p.latched != p.sdp
 }
 
 // SetRemote tells the session where its phone is, from the offer/answer
@@ -80,16 +91,22 @@ func (s *Session) SetRemoteRTCP(addr netip.AddrPort) {
 // SetRemote or latch is re-evaluated. It reports whether src is accepted.
 func (s *Session) latch(pr *peer, src netip.AddrPort) bool {
 	for {
-		if pr.latched.IsValid() {
-			return src == pr.latched
-		}
-		if !pr.mayLatch(src) {
+		switch {
+		case pr.latched.IsValid() && src == pr.latched:
+			return true
+		case pr.latched.IsValid() && !pr.sdpTakesOver(src):
+			return false
+		case !pr.mayLatch(src):
 			return false
 		}
 		n := *pr
 		n.latched = src
 		if s.peer.CompareAndSwap(pr, &n) {
-			s.logAt(slog.LevelDebug, "rtp latched", "remote", src.String(), "sdp", pr.sdp.String())
+			if pr.latched.IsValid() {
+				s.logAt(slog.LevelInfo, "rtp relatched to the signalled address", "remote", src.String(), "previous", pr.latched.String())
+			} else {
+				s.logAt(slog.LevelDebug, "rtp latched", "remote", src.String(), "sdp", pr.sdp.String())
+			}
 			return true
 		}
 		pr = s.peer.Load()

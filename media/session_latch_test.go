@@ -71,6 +71,39 @@ func TestLatchingNATSource(t *testing.T) {
 	c.pb.expectNothing(50 * time.Millisecond)
 }
 
+// TestLatchingSDPAddressTakesOver: a stale stream from the carrier's IP
+// (another call's, still sent to a port just reused for this one) latches
+// first because it comes from the SIP source IP; the first packet from the
+// exact SDP address takes the latch over, and the stale stream is foreign
+// from then on.
+func TestLatchingSDPAddressTakesOver(t *testing.T) {
+	e := newTestEngine(t, 24900, 24999)
+	c := newCall(t, e, RelayConfig{})
+	c.a.SetRemote(c.pa.addr, netip.MustParseAddr("127.0.0.1"))
+	stale := newPhone(t)
+
+	stale.send(c.a.LocalAddr(), rtpPacket(t, 0, 1, 160, 0x5a1e, false, []byte("stale")))
+	c.pb.mustRecv()
+	if remote, _ := c.a.Remote(); remote != stale.addr {
+		t.Fatalf("remote %v, want the stale stream %v latched by the SIP IP", remote, stale.addr)
+	}
+
+	c.pa.send(c.a.LocalAddr(), rtpPacket(t, 0, 100, 16000, 0x1234, false, []byte("mine")))
+	if got := parseTestRTP(t, c.pb.mustRecv()); string(got.Payload) != "mine" {
+		t.Fatalf("payload %q, want the SDP address's", got.Payload)
+	}
+	if remote, latched := c.a.Remote(); !latched || remote != c.pa.addr {
+		t.Fatalf("remote %v latched=%v, want %v", remote, latched, c.pa.addr)
+	}
+	c.pb.send(c.b.LocalAddr(), rtpPacket(t, 0, 7, 160, 0x5678, false, []byte("reply")))
+	c.pa.mustRecv()
+
+	stale.send(c.a.LocalAddr(), rtpPacket(t, 0, 2, 320, 0x5a1e, false, []byte("stale")))
+	eventually(t, "stale stream dropped", func() bool { return c.a.Stats().DroppedForeign == 1 })
+	c.pb.expectNothing(50 * time.Millisecond)
+	stale.expectNothing(50 * time.Millisecond)
+}
+
 // TestLatchingBeforeSetRemoteAndRearm: nothing is accepted before the
 // remote is signalled; SetRemote on a re-INVITE re-arms latching for the
 // new address, after which the old phone is foreign.
