@@ -160,10 +160,32 @@ func TestConcurrent(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	cancel()
 	wg.Wait()
-	m.Close()
 	if m.Stats().Frames == 0 {
 		t.Error("no frame mixed")
 	}
+	// The storm left a consistent mixer: two new participants hear each
+	// other and not themselves, next to the agent (silent).
+	x, _ := m.Join("x", JoinConfig{})
+	y, _ := m.Join("y", JoinConfig{})
+	m.Step() // faded in on silence
+	var out audio.Frame
+	for y.Next(&out) {
+	}
+	for x.Next(&out) {
+	}
+	in := audio.Frame{}
+	for i := range in {
+		in[i] = 1000
+	}
+	x.Write(&in)
+	m.Step()
+	if !y.Next(&out) || out[0] != 1000 || out[len(out)-1] != 1000 {
+		t.Errorf("after the storm y hears %d…%d, want x's 1000", out[0], out[len(out)-1])
+	}
+	if !x.Next(&out) || out[0] != 0 {
+		t.Errorf("after the storm x hears %d, want silence (not itself)", out[0])
+	}
+	m.Close()
 	deadline := time.Now().Add(2 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
