@@ -11,6 +11,7 @@ import (
 	"github.com/switchd/switchd/internal/server"
 	"github.com/switchd/switchd/internal/sipptest"
 	"github.com/switchd/switchd/internal/store"
+	"github.com/switchd/switchd/routing"
 )
 
 // The transfer tests: a carrier's caller (quCall: its own RTP, echoes
@@ -26,6 +27,18 @@ const xfQueues = `
   - name: silver
     number: "4002"
     offer_timeout: 10s
+`
+
+// didGoldVIP reaches queue gold through flow goldvip, with priority 40.
+const didGoldVIP = "+862155550153"
+
+const xfGoldVIPFlow = `
+start: vip
+nodes:
+  vip:
+    type: enqueue
+    queue: gold
+    priority: 40
 `
 
 // xfServer starts switchd with a1 in gold, a2 (2002) in silver and plain
@@ -53,7 +66,9 @@ func xfServerCarriers(t *testing.T) (*testServer, trCarrier, trCarrier) {
 		quAgent("a2", "2002", store.AgentQueue{Queue: "silver"}),
 	}
 	var b trCarrier
-	ts, a, _ := quServer(t, quQueues(xfQueues), agents, func(c *server.Config) {
+	flows := map[string]string{"goldvip": xfGoldVIPFlow}
+	ts, a, _ := quServerFlows(t, flows, quQueues(xfQueues), agents, func(c *server.Config) {
+		c.DIDs = append(c.DIDs, routing.DIDConfig{Number: didGoldVIP, IVR: "goldvip"})
 		for _, tr := range c.Trunks {
 			if tr.Name == "carrier-b" {
 				b = trCarrier{ip: tr.Host, port: tr.Port}
@@ -175,9 +190,10 @@ func TestTransferBlindBusyReturnsToTransferor(t *testing.T) {
 	}
 }
 
-// TestTransferBlindToQueue: a1 transfers the caller to queue silver by
-// its number (4002). The caller enters silver keeping its wait so far and
-// its priority, a2 answers, and the caller's audio crosses a2's phone.
+// TestTransferBlindToQueue: a1 transfers the caller, who entered gold
+// with priority 40, to queue silver by its number (4002). The caller
+// enters silver keeping its wait so far and its priority, a2 answers, and
+// the caller's audio crosses a2's phone.
 func TestTransferBlindToQueue(t *testing.T) {
 	t.Parallel()
 	ts := xfServer(t)
@@ -185,7 +201,7 @@ func TestTransferBlindToQueue(t *testing.T) {
 	agent := ts.xfPhone(t, "transfer/agent_refer_ok.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "4002"})
 	ts.quSetState(t, "a1", "available", "")
 	ts.quSetState(t, "a2", "available", "")
-	c := ts.quCall(t, "013900000001", didGold)
+	c := ts.quCall(t, "013900000001", didGoldVIP)
 	id := ts.xfCallID(t)
 	c.waitEchoes(t, 10, 20*time.Second)
 	requireSuccess(t, agent.Wait(), 1)
@@ -195,8 +211,11 @@ func TestTransferBlindToQueue(t *testing.T) {
 	requireSuccess(t, c.proc.Wait(), 1)
 
 	var goldWait, silverWait, silverTotal int
+	joined := map[string]string{} // queue → priority on joining
 	for _, e := range ts.quEvents(t, "call_id="+id) {
 		switch {
+		case e.Type == "queue_joined":
+			joined[e.Data["queue"]] = e.Data["priority"]
 		case e.Type == "queue_answered" && e.Data["queue"] == "gold":
 			goldWait, _ = strconv.Atoi(e.Data["wait_ms"])
 		case e.Type == "queue_answered" && e.Data["queue"] == "silver":
@@ -208,6 +227,9 @@ func TestTransferBlindToQueue(t *testing.T) {
 	// covers gold's wait and a1's talk (1.5 s), not just silver's wait.
 	if silverTotal < goldWait+silverWait+1500 {
 		t.Fatalf("silver total wait %d ms, want ≥ gold wait %d + a1's talk 1500 + silver wait %d", silverTotal, goldWait, silverWait)
+	}
+	if joined["gold"] != "40" || joined["silver"] != "40" {
+		t.Fatalf("priority on joining gold and silver: %v, want 40 in both (kept through the transfer)", joined)
 	}
 	xs := ts.xfTransfers(t, id)
 	if len(xs) != 1 || xs[0].Data["transfer_target"] != "4002" || xs[0].Data["transfer_result"] != "completed" {
