@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -101,4 +102,50 @@ func TestConferenceThreeParties(t *testing.T) {
 		t.Fatal("the kicked phone is still in the call")
 	}
 	hears(1, map[float64]bool{toneA: true})
+
+	// The room lists the two left. The kicked phone calls back: a wrong
+	// PIN (SIP INFO digits, each answered when switchd has it) does not
+	// let it in; the right one, typed ahead, does, and it is heard again.
+	room := func() []string {
+		cs.api("GET", "/api/v1/conferences", nil, &confs)
+		var who []string
+		for _, p := range confs.Conferences[0].Participants {
+			who = append(who, p.Caller)
+		}
+		return who
+	}
+	if who := room(); len(who) != 2 || slices.Contains(who, "1003") {
+		t.Fatalf("room after the kick: %v, want 1001 and 1002", who)
+	}
+	back, err := phones[2].Dial(ctx, "*800", siptest.DialOptions{})
+	if err != nil {
+		t.Fatalf("1003 calls back: %v", err)
+	}
+	keys := func(digits string) {
+		t.Helper()
+		for _, d := range digits {
+			body := fmt.Sprintf("Signal=%c\r\nDuration=160\r\n", d)
+			if code, err := back.SendInfo(ctx, "application/dtmf-relay", []byte(body)); err != nil || code != 200 {
+				t.Fatalf("INFO %c: %d %v", d, code, err)
+			}
+		}
+	}
+	keys("9999#")
+	for until := time.Now().Add(time.Second); time.Now().Before(until); time.Sleep(100 * time.Millisecond) {
+		if who := room(); len(who) != 2 {
+			t.Fatalf("room after a wrong PIN: %v, want 1003 kept out", who)
+		}
+	}
+	keys("4321#")
+	for until := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if who := room(); len(who) == 3 && slices.Contains(who, "1003") {
+			break
+		}
+		if time.Now().After(until) {
+			t.Fatalf("room after the right PIN: %v, want 1003 back", room())
+		}
+	}
+	calls[2] = back
+	time.Sleep(500 * time.Millisecond) // the "not correct" prompt is over, the mix flows
+	hears(0, map[float64]bool{toneB: true, toneC: true})
 }
