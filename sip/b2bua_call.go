@@ -212,19 +212,29 @@ func (c *b2bCall) forkTo(ctx context.Context, bindings []Binding, toUser string,
 		if err != nil {
 			continue
 		}
-		leg, err := c.s.newUACLeg(b, outboundCall{fromUser: c.caller.Number, fromName: c.caller.Name,
-			toUser: toUser, domain: c.s.registrar.auth.Realm(), sdp: offer}, c.inbox)
-		if err == nil {
-			leg.routeTo(c, sideCallee)
-			err = leg.start(ctx)
+		leg := c.startBranch(ctx, b, toUser, offer, events)
+		if leg != nil {
+			started(leg)
 		}
-		if err != nil {
-			c.log.Warn("branch_failed", "contact", b.Contact, "error", err)
-			continue
-		}
-		started(leg)
-		go readBranch(ctx, leg, events)
 	}
+}
+
+// startBranch sends one INVITE with offer to the phone of binding b, as the
+// caller calling toUser, on side B, and reads its responses into events
+// until ctx ends; nil (logged) when it could not be sent.
+func (c *b2bCall) startBranch(ctx context.Context, b Binding, toUser string, offer []byte, events chan<- branchEvent) *uacLeg {
+	leg, err := c.s.newUACLeg(b, outboundCall{fromUser: c.caller.Number, fromName: c.caller.Name,
+		toUser: toUser, domain: c.s.registrar.auth.Realm(), sdp: offer}, c.inbox)
+	if err == nil {
+		leg.routeTo(c, sideCallee)
+		err = leg.start(ctx)
+	}
+	if err != nil {
+		c.log.Warn("branch_failed", "contact", b.Contact, "error", err)
+		return nil
+	}
+	go readBranch(ctx, leg, events)
+	return leg
 }
 
 // callerInvite checks the caller's INVITE before anything is set up: its
@@ -367,6 +377,13 @@ func (c *b2bCall) answerCaller(res *gosip.Response, aOffer *sdp.Session) (call.C
 			return call.CauseNotAcceptable, call.SideSwitch
 		}
 	}
+	c.markAnswered()
+	return call.CauseUnknown, call.SideUnknown
+}
+
+// markAnswered records that both legs talk: media and session timers
+// start, the answer is published and the answered hook runs.
+func (c *b2bCall) markAnswered() {
 	c.answered = true
 	c.armTimeouts()
 	c.startTimers(c.s.now())
@@ -374,7 +391,6 @@ func (c *b2bCall) answerCaller(res *gosip.Response, aOffer *sdp.Session) (call.C
 		e.Data = map[string]string{call.DataCodecA: codecName(c.media.aCodecs), call.DataCodecB: codecName(c.media.bCodecs)}
 	})
 	c.answeredHook(nil)
-	return call.CauseUnknown, call.SideUnknown
 }
 
 // betterFinal picks the final response to report when every branch failed

@@ -83,6 +83,21 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 		c.applyHold()
 		return call.CauseUnknown, call.SideUnknown, false
 	}
+	// hangUpAll ends the consultation and hangs up the target and the
+	// transferor: the whole call is ending.
+	hangUpAll := func() {
+		cancelAll(nil)
+		stopA()
+		stopConsult()
+		toB()
+		tm.sess.Close()
+		if target != nil {
+			go target.bye()
+		}
+		if transferorUp {
+			go transferor.bye()
+		}
+	}
 	complete := func() (call.Cause, call.Side, bool) {
 		stopA()
 		stopConsult()
@@ -162,17 +177,7 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 				return back(480)
 			}
 		case cause := <-c.end:
-			cancelAll(nil)
-			stopConsult()
-			toB()
-			tm.sess.Close()
-			if target != nil {
-				go target.bye()
-			}
-			stopA()
-			if transferorUp {
-				go transferor.bye()
-			}
+			hangUpAll()
 			c.peerOf(sideCaller).bye()
 			return cause, call.SideSwitch, true
 		case h := <-c.handoffs:
@@ -190,17 +195,7 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 					continue
 				}
 				r.tx.Respond(gosip.NewResponseFromRequest(r.req, 200, "OK", nil))
-				cancelAll(nil)
-				stopConsult()
-				toB()
-				tm.sess.Close()
-				if target != nil {
-					go target.bye()
-				}
-				if transferorUp {
-					go transferor.bye()
-				}
-				stopA()
+				hangUpAll()
 				return call.CauseNormalClearing, call.SideCaller, true
 			case transferorUp && r.leg == transferor:
 				if r.req.Method != gosip.BYE {

@@ -234,13 +234,7 @@ func (c *b2bCall) pickupAnswer(j joinReq, aOffer *sdp.Session) (call.Cause, call
 		c.a.bye()
 		return call.CauseFailure, call.SideSwitch, nil
 	}
-	c.answered = true
-	c.armTimeouts()
-	c.startTimers(c.s.now())
-	c.publish(call.EventCallAnswered, func(e *call.Event) {
-		e.Data = map[string]string{call.DataCodecA: codecName(c.media.aCodecs), call.DataCodecB: codecName(c.media.bCodecs)}
-	})
-	c.answeredHook(nil)
+	c.markAnswered()
 	c.route += " -> pickup by " + j.party.Number
 	c.publishTransfer(transferPickup, j.party.Number, ringingExt, "completed", 0, j.from)
 	c.log.Info("picked_up", "by", j.party.Number, "ringing", ringingExt)

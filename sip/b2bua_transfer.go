@@ -195,18 +195,9 @@ func (c *b2bCall) ringBranches(ctx context.Context, party call.Party, bindings [
 	offer := stamp(tm.origin, tm.local)
 	live := map[*uacLeg]bool{}
 	for _, b := range bindings {
-		leg, err := c.s.newUACLeg(b, outboundCall{fromUser: c.caller.Number, fromName: c.caller.Name,
-			toUser: party.Number, domain: c.s.registrar.auth.Realm(), sdp: offer}, c.inbox)
-		if err == nil {
-			leg.routeTo(c, sideCallee)
-			err = leg.start(ctx)
+		if leg := c.startBranch(ctx, b, party.Number, offer, events); leg != nil {
+			live[leg] = true
 		}
-		if err != nil {
-			c.log.Warn("branch_failed", "contact", b.Contact, "error", err)
-			continue
-		}
-		live[leg] = true
-		go readBranch(ctx, leg, events)
 	}
 	return live
 }
