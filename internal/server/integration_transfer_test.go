@@ -130,6 +130,20 @@ func (ts *testServer) xfTransfers(t *testing.T, callID string) []quEvent {
 	return out
 }
 
+// xfReferCall gives agent a1 (2001) a phone running the REFER scenario
+// scen towards target, makes a1 available and sends a carrier's call to
+// did (a queue of a1's); it returns once the caller's audio crosses a1's
+// phone, with the caller, its call ID and a1's phone.
+func (ts *testServer) xfReferCall(t *testing.T, scen, target, did string) (*quCaller, string, *sipptest.Process) {
+	t.Helper()
+	agent := ts.xfPhone(t, scen, "2001", 1500*time.Millisecond, map[string]string{"target": target})
+	ts.quSetState(t, "a1", "available", "")
+	c := ts.quCall(t, "013900000001", did)
+	id := ts.xfCallID(t)
+	c.waitEchoes(t, 10, 20*time.Second) // through a1's phone
+	return c, id, agent
+}
+
 // xfCallID is the call ID the queue gave the caller's call.
 func (ts *testServer) xfCallID(t *testing.T) string {
 	t.Helper()
@@ -145,12 +159,8 @@ func TestTransferBlindToExtension(t *testing.T) {
 	t.Parallel()
 	ts := xfServer(t)
 	target := ts.xfPhone(t, "queue/agent_answer_bye.xml", "3001", 4*time.Second, nil)
-	agent := ts.xfPhone(t, "transfer/agent_refer_ok.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "3001"})
-	ts.quSetState(t, "a1", "available", "")
-	c := ts.quCall(t, "013900000001", didGold)
-	id := ts.xfCallID(t)
-	c.waitEchoes(t, 10, 20*time.Second) // through a1's phone
-	requireSuccess(t, agent.Wait(), 1)  // REFER, NOTIFYs, switchd's BYE
+	c, id, agent := ts.xfReferCall(t, "transfer/agent_refer_ok.xml", "3001", didGold)
+	requireSuccess(t, agent.Wait(), 1) // REFER, NOTIFYs, switchd's BYE
 	before := c.echoesNow()
 	c.waitEchoes(t, before+25, 10*time.Second) // a1 has left: through 3001's phone
 	requireSuccess(t, target.Wait(), 1)        // 3001 hangs up after its talk time
@@ -171,11 +181,7 @@ func TestTransferBlindBusyReturnsToTransferor(t *testing.T) {
 	t.Parallel()
 	ts := xfServer(t)
 	busy := ts.xfPhone(t, "sippcall/uas_busy.xml", "3002", 0, nil)
-	agent := ts.xfPhone(t, "transfer/agent_refer_fail.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "3002"})
-	ts.quSetState(t, "a1", "available", "")
-	c := ts.quCall(t, "013900000001", didGold)
-	id := ts.xfCallID(t)
-	c.waitEchoes(t, 10, 20*time.Second)
+	c, id, agent := ts.xfReferCall(t, "transfer/agent_refer_fail.xml", "3002", didGold)
 	requireSuccess(t, busy.Wait(), 1)
 	waitFor(t, 10*time.Second, "the failed transfer in the trace", func() bool { return len(ts.xfTransfers(t, id)) > 0 })
 	before := c.echoesNow()
@@ -198,12 +204,8 @@ func TestTransferBlindToQueue(t *testing.T) {
 	t.Parallel()
 	ts := xfServer(t)
 	a2 := ts.xfPhone(t, "queue/agent_answer_bye.xml", "2002", 3*time.Second, nil)
-	agent := ts.xfPhone(t, "transfer/agent_refer_ok.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "4002"})
-	ts.quSetState(t, "a1", "available", "")
 	ts.quSetState(t, "a2", "available", "")
-	c := ts.quCall(t, "013900000001", didGoldVIP)
-	id := ts.xfCallID(t)
-	c.waitEchoes(t, 10, 20*time.Second)
+	c, id, agent := ts.xfReferCall(t, "transfer/agent_refer_ok.xml", "4002", didGoldVIP)
 	requireSuccess(t, agent.Wait(), 1)
 	before := c.echoesNow()
 	c.waitEchoes(t, before+25, 15*time.Second) // through a2's phone
@@ -248,11 +250,7 @@ func TestTransferBlindToOutsideNumber(t *testing.T) {
 		t.Fatalf("PATCH 2001 class national: %d", code)
 	}
 	carrier := trStartCarrierUAS(t, a, trFile("carrier_uas.xml"), 1, nil, ts.udpAddr)
-	agent := ts.xfPhone(t, "transfer/agent_refer_ok.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "02155551234"})
-	ts.quSetState(t, "a1", "available", "")
-	c := ts.quCall(t, "013900000001", didGold)
-	id := ts.xfCallID(t)
-	c.waitEchoes(t, 10, 20*time.Second)
+	c, id, agent := ts.xfReferCall(t, "transfer/agent_refer_ok.xml", "02155551234", didGold)
 	requireSuccess(t, agent.Wait(), 1)
 	before := c.echoesNow()
 	c.waitEchoes(t, before+25, 10*time.Second) // through the carrier
@@ -277,11 +275,7 @@ func TestTransferOutsideFailover(t *testing.T) {
 	t.Parallel()
 	ts, _, b := xfServerCarriers(t)
 	carrier := trStartCarrierUAS(t, b, trFile("carrier_uas.xml"), 1, nil, ts.udpAddr)
-	agent := ts.xfPhone(t, "transfer/agent_refer_ok.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "02155551234"})
-	ts.quSetState(t, "a1", "available", "")
-	c := ts.quCall(t, "013900000001", didGold)
-	id := ts.xfCallID(t)
-	c.waitEchoes(t, 10, 20*time.Second)
+	c, id, agent := ts.xfReferCall(t, "transfer/agent_refer_ok.xml", "02155551234", didGold)
 	requireSuccess(t, agent.Wait(), 1)
 	before := c.echoesNow()
 	c.waitEchoes(t, before+25, 10*time.Second) // through carrier B
@@ -312,11 +306,7 @@ func TestTransferOutsideNumberRefused(t *testing.T) {
 	if code := ts.api("PATCH", "/api/v1/extensions/2001", map[string]string{"class": "internal"}, nil); code/100 != 2 {
 		t.Fatalf("PATCH 2001 class internal: %d", code)
 	}
-	agent := ts.xfPhone(t, "transfer/agent_refer_fail.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "02155551234"})
-	ts.quSetState(t, "a1", "available", "")
-	c := ts.quCall(t, "013900000001", didGold)
-	id := ts.xfCallID(t)
-	c.waitEchoes(t, 10, 20*time.Second)
+	c, id, agent := ts.xfReferCall(t, "transfer/agent_refer_fail.xml", "02155551234", didGold)
 	waitFor(t, 10*time.Second, "the failed transfer in the trace", func() bool { return len(ts.xfTransfers(t, id)) > 0 })
 	before := c.echoesNow()
 	c.waitEchoes(t, before+25, 5*time.Second) // still through a1's phone
@@ -357,11 +347,8 @@ func TestTransferToAgentExtension(t *testing.T) {
 	t.Parallel()
 	ts := xfServer(t)
 	a2 := ts.xfPhone(t, "queue/agent_answer_bye.xml", "2002", 3*time.Second, nil)
-	agent := ts.xfPhone(t, "transfer/agent_refer_ok.xml", "2001", 1500*time.Millisecond, map[string]string{"target": "2002"})
-	ts.quSetState(t, "a1", "available", "")
 	ts.quSetState(t, "a2", "available", "")
-	c := ts.quCall(t, "013900000001", didGold)
-	c.waitEchoes(t, 10, 20*time.Second)
+	c, _, agent := ts.xfReferCall(t, "transfer/agent_refer_ok.xml", "2002", didGold)
 	requireSuccess(t, agent.Wait(), 1)
 	before := c.echoesNow()
 	c.waitEchoes(t, before+25, 10*time.Second) // through a2's phone
