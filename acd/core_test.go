@@ -494,3 +494,26 @@ func TestSkillsFromNames(t *testing.T) {
 		}
 	}
 }
+
+// TestTransferredContactKeepsItsPlace: a contact that first joined a
+// queue a minute ago (Contact.Since, a transfer) is ahead of one that
+// joined here earlier but arrived later: in its position, and in routing
+// within one queue and across an agent's queues.
+func TestTransferredContactKeepsItsPlace(t *testing.T) {
+	h := newHarness(t, "queues:\n  - name: a\n  - name: b\n")
+	h.agent("x q=a,b out")
+	h.enqueue("c1 b")
+	h.enqueue("c3 a")
+	h.advance(10 * time.Second)
+	_, err := h.s.enqueue(Contact{ID: id("c2"), Medium: call.MediumVoice, Queue: "b", Since: t0.Add(-time.Minute)}, h.at)
+	h.must(err)
+	b := h.s.queues["b"]
+	if p, n := b.position(h.s.contacts[id("c2")], h.at); p != 1 || n != 2 {
+		t.Fatalf("transferred c2 at %d of %d, want 1 of 2", p, n)
+	}
+	if p, _ := b.position(h.s.contacts[id("c1")], h.at); p != 2 {
+		t.Fatalf("c1 at %d, want 2 (c2 arrived first)", p)
+	}
+	h.must(h.s.login("x", h.at))
+	wantOffers(t, h.offers(), "c2>x") // before c1 (queue b) and c3 (queue a)
+}

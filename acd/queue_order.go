@@ -9,16 +9,24 @@ import (
 
 // A queue keeps its waiting contacts in base order: priority descending,
 // then first arrival ascending (the time a contact first joined any
-// queue, so a transferred contact keeps its place; seq breaks ties). Routing and positions use the effective
-// order, which adds priority aging; aging depends only on the time since a
-// contact first joined, so it never reorders contacts of one base priority
-// and FIFO holds within a priority level.
+// queue, so a transferred contact keeps its place; seq breaks ties).
+// Routing and positions use the effective order, which adds priority
+// aging; aging depends only on the time since a contact first joined, so
+// it never reorders contacts of one base priority and FIFO holds within a
+// priority level.
 
 // before reports whether x comes before y in base order.
 func before(x, y *contact) bool {
 	if x.priority != y.priority {
 		return x.priority > y.priority
 	}
+	return arrived(x, y)
+}
+
+// arrived reports whether x arrived before y: first joined earlier, or at
+// the same instant with a lower sequence number. Every ordering of equal
+// priorities (base order, positions, the routing pass) uses it.
+func arrived(x, y *contact) bool {
 	if !x.joined.Equal(y.joined) {
 		return x.joined.Before(y.joined)
 	}
@@ -67,7 +75,7 @@ func (q *queue) position(c *contact, now time.Time) (int, int) {
 			continue
 		}
 		pd := q.effPriority(d, now)
-		if pd > pc || pd == pc && d.seq < c.seq {
+		if pd > pc || pd == pc && arrived(d, c) {
 			ahead++
 		}
 	}

@@ -223,7 +223,7 @@ func (h *cursorHeap) Less(i, j int) bool {
 	if a.eff != b.eff {
 		return a.eff > b.eff
 	}
-	return a.q.waiting[a.i].seq < b.q.waiting[b.i].seq
+	return arrived(a.q.waiting[a.i], b.q.waiting[b.i])
 }
 func (h *cursorHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
 func (h *cursorHeap) Push(x any)    { h.items = append(h.items, x.(cursor)) }
