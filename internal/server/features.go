@@ -153,7 +153,7 @@ func (f *features) app(dialled string) (sip.Application, bool) {
 }
 
 // groupOf is the extensions ext may pick up calls of (nil: any).
-func (f *features) groupOf(ext string) (exts []string, any bool) {
+func (f *features) groupOf(ext string) (exts []string, all bool) {
 	if len(f.cfg.PickupGroups) == 0 {
 		return nil, true
 	}
@@ -183,14 +183,14 @@ func (p pickupApp) Name() string {
 // Run implements sip.Application.
 func (p pickupApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 	me := leg.Caller().Number
-	group, any := p.f.groupOf(me)
+	group, all := p.f.groupOf(me)
 	var exts []string
 	switch {
-	case p.ext != "" && (any || slices.Contains(group, p.ext)):
+	case p.ext != "" && (all || slices.Contains(group, p.ext)):
 		exts = []string{p.ext}
 	case p.ext != "":
 		p.f.log.Info("pickup_refused", "by", me, "extension", p.ext, "reason", "not in a pickup group with it")
-	case any:
+	case all:
 		exts = []string{sip.AnyExtension}
 	default:
 		exts = group
@@ -203,7 +203,7 @@ func (p pickupApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 			p.f.log.Info("pickup_failed", "by", me, "error", err)
 		}
 	}
-	playTone(ctx, leg, "congestion", 2*time.Second)
+	congestion(ctx, leg)
 	return sip.AppResult{Cause: call.CauseNotFound}
 }
 
@@ -224,6 +224,7 @@ func (p parkApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 	f.mu.Lock()
 	waiting := f.parked[p.slot].leg
 	if waiting == nil && leg.TransferredBy() != "" {
+		leg.SetRetrievable(true) // before it is listed: a retrieve may come at once
 		f.parked[p.slot] = parkedLeg{leg: leg, since: f.now()}
 	}
 	f.mu.Unlock()
@@ -235,42 +236,42 @@ func (p parkApp) Run(ctx context.Context, leg *sip.AppLeg) sip.AppResult {
 	case waiting != nil: // a phone dialled the slot: retrieve
 		if err := leg.Retrieve(ctx, waiting); err != nil {
 			f.log.Info("retrieve_failed", "slot", p.slot, "by", leg.Caller().Number, "error", err)
-			playTone(ctx, leg, "congestion", 2*time.Second)
+			congestion(ctx, leg)
 			return sip.AppResult{Cause: call.CauseUnavailable}
 		}
 		f.log.Info("retrieved", "slot", p.slot, "by", leg.Caller().Number)
 		return sip.AppResult{}
 	case leg.TransferredBy() == "": // dialled, nothing parked
-		playTone(ctx, leg, "congestion", 2*time.Second)
+		congestion(ctx, leg)
 		return sip.AppResult{Cause: call.CauseNotFound}
 	}
-	defer func() {
-		f.mu.Lock()
-		if f.parked[p.slot].leg == leg {
-			delete(f.parked, p.slot)
-		}
-		f.mu.Unlock()
-	}()
 	parker := leg.TransferredBy()
 	f.log.Info("parked", "slot", p.slot, "call_id", string(leg.CallID()), "by", parker)
-	leg.SetRetrievable(true)
 	tctx, cancel := context.WithTimeout(ctx, f.cfg.ParkTimeout.D())
 	defer cancel()
 	if err := leg.MusicOnHold(tctx, f.mohDir); err != nil {
 		f.log.Warn("park_music_failed", "slot", p.slot, "error", err)
 		<-tctx.Done()
 	}
+	// Unlisted before it stops being retrievable: a phone dialling the
+	// slot from now on finds it empty rather than failing to retrieve.
+	f.mu.Lock()
+	if f.parked[p.slot].leg == leg {
+		delete(f.parked, p.slot)
+	}
+	f.mu.Unlock()
 	leg.SetRetrievable(false)
-	if ctx.Err() != nil || leg.Context().Err() != nil {
+	if ctx.Err() != nil {
 		return sip.AppResult{} // retrieved, or the caller hung up
 	}
 	f.log.Info("park_timeout", "slot", p.slot, "call_id", string(leg.CallID()), "ringing", parker)
 	return sip.AppResult{Bridge: parker}
 }
 
-// playTone plays a call-progress tone to leg for d.
-func playTone(ctx context.Context, leg *sip.AppLeg, tone string, d time.Duration) {
+// congestion plays the congestion tone to leg for 2 s.
+func congestion(ctx context.Context, leg *sip.AppLeg) {
+	const d = 2 * time.Second
 	tctx, cancel := context.WithTimeout(ctx, d+500*time.Millisecond)
 	defer cancel()
-	leg.Play(tctx, prompt.Prompt{Items: []prompt.Item{{Tone: tone, Duration: d}}})
+	leg.Play(tctx, prompt.Prompt{Items: []prompt.Item{{Tone: prompt.ToneCongestion, Duration: d}}})
 }

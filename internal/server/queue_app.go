@@ -290,7 +290,9 @@ func (c connector) Offer(_ context.Context, o acd.Offer) {
 			log.Warn("contact_end_not_recorded", "error", err)
 		}
 		a.mu.Lock()
-		delete(a.talking, o.Contact)
+		if a.talking[o.Contact] == talking { // not a later connection's (after a transfer back)
+			delete(a.talking, o.Contact)
+		}
 		a.mu.Unlock()
 		close(talking)
 	}()
