@@ -41,8 +41,6 @@ func ValidRole(role string) error {
 	return nil
 }
 
-// require authenticates the request (bearer token) and lets it through
-// only for principals of at least role: 403 with a JSON error otherwise.
 // needs is require for an endpoint served by an optional dependency:
 // without it (available false) the endpoint answers 503 with unavailable.
 func (a *api) needs(role string, available bool, unavailable string, h http.HandlerFunc) http.Handler {
@@ -55,6 +53,8 @@ func (a *api) needs(role string, available bool, unavailable string, h http.Hand
 	}))
 }
 
+// require authenticates the request (bearer token) and lets it through
+// only for principals of at least role: 403 with a JSON error otherwise.
 func (a *api) require(role string, next http.Handler) http.Handler {
 	return a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := r.Context().Value(principalKey{}).(Principal)

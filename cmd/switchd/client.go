@@ -56,7 +56,6 @@ func newAPIClient(cmd *cobra.Command, g *globalFlags, f *apiFlags) (*apiClient, 
 	return c, nil
 }
 
-// do sends a request and decodes a JSON answer into out (when not nil).
 // post sends body (nil: none) as JSON to path and reads nothing back.
 func (c *apiClient) post(path string, body any) error {
 	var r io.Reader
@@ -70,6 +69,7 @@ func (c *apiClient) post(path string, body any) error {
 	return c.do("POST", path, r, nil)
 }
 
+// do sends a request and decodes a JSON answer into out (when not nil).
 func (c *apiClient) do(method, path string, body io.Reader, out any) error {
 	req, err := http.NewRequest(method, strings.TrimRight(c.base, "/")+path, body)
 	if err != nil {
