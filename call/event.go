@@ -60,13 +60,19 @@ const (
 	DataRoute = "route" // e.g. "did +862155550100 -> extension 1001", "rule international via carrier-a"
 
 	// On call_transferred.
-	DataTransferKind       = "transfer_kind"     // blind, attended, recall
+	DataTransferKind       = "transfer_kind"     // blind, attended, recall, pickup, retrieve
 	DataTransferor         = "transferor"        // the number of the party that transferred
 	DataTransferee         = "transferee"        // the number of the party that was moved
 	DataTransferTarget     = "transfer_target"   // what it was moved to: a number, or the party of an attended transfer
 	DataTransferResult     = "transfer_result"   // completed, or failed
 	DataTransferStatus     = "transfer_status"   // the target's final SIP status (failed transfers)
 	DataTransferReplacedID = "transfer_replaced" // attended: the consultation call, ended by the transfer
+)
+
+// The values of DataTransferResult.
+const (
+	TransferCompleted = "completed"
+	TransferFailed    = "failed"
 )
 
 // Event is one state change on the bus. Seq and Time are assigned by

@@ -188,12 +188,12 @@ func closeConnect(rg *ringing, req *connectReq) {
 }
 
 // stopRinging answers every Connect in progress with err and ends the
-// branch readers (a 2xx arriving later is ACKed and BYEd by readBranch).
+// branch readers (a 2xx arriving later is ACKed and BYEd: settleBranches).
 func (c *b2bCall) stopRinging(rg *ringing, err error) {
 	for req := range rg.reqs {
 		c.finishConnect(rg, req, err)
 	}
-	rg.cancel()
+	settleBranches(rg.cancel, rg.events)
 }
 
 // connectEvent handles one response of a Connect's branch. It reports true

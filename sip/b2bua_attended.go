@@ -39,9 +39,8 @@ type handoffReply struct {
 
 // Errors of a handoff.
 var (
-	errTransferBusy  = errors.New("sip: the call is busy with another transfer")
-	errNoSuchDialog  = errors.New("sip: Replaces names no dialog of ours")
-	errHandoffTarget = errors.New("sip: Replaces names a dialog of the transferred call itself")
+	errTransferBusy = errors.New("sip: the call is busy with another transfer")
+	errNoSuchDialog = errors.New("sip: Replaces names no dialog of ours")
 )
 
 // handoffWait bounds how long a transfer waits for the consultation call.

@@ -47,8 +47,8 @@ func (c *b2bCall) bridge(leg *AppLeg, target string) (call.Cause, call.Side) {
 	leg.player.Start(leg.ctx, prompt.Prompt{Items: []prompt.Item{{Tone: prompt.ToneRingback, Duration: c.s.b2b.RingTimeout}}})
 
 	ctx, cancelBranches := context.WithCancel(context.Background())
-	defer cancelBranches()
 	events := make(chan branchEvent, 16)
+	defer settleBranches(cancelBranches, events)
 	live := map[*uacLeg]bool{}
 	c.fork(ctx, m.aRemote, events, live)
 	if len(live) == 0 {
@@ -72,7 +72,7 @@ func (c *b2bCall) bridge(leg *AppLeg, target string) (call.Cause, call.Side) {
 				continue
 			case ev.res.IsSuccess():
 				delete(live, l)
-				c.setCallee(l) // the first 2xx: later ones are ACKed and BYEd by readBranch
+				c.setCallee(l) // the first 2xx: later ones are ACKed and BYEd (settleBranches)
 				if err := l.confirm(ev.res); err != nil {
 					c.log.Warn("ack_failed", "error", err)
 				}

@@ -64,8 +64,8 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 	}
 	// Fork: one INVITE per registered contact (RFC 3261 §16.6-style, as a UAC each).
 	ctx, cancelBranches := context.WithCancel(context.Background())
-	defer cancelBranches()
 	events := make(chan branchEvent, 16)
+	defer settleBranches(cancelBranches, events)
 	live := map[*uacLeg]bool{}
 	defer c.releaseLosers()
 	if c.out != nil {
@@ -125,7 +125,7 @@ func (c *b2bCall) setup() (call.Cause, call.Side) {
 				continue
 			} else if res.IsSuccess() {
 				delete(live, leg)
-				c.setCallee(leg) // the first 2xx: later ones are ACKed and BYEd by readBranch (RFC 3261 §13.2.2.4)
+				c.setCallee(leg) // the first 2xx: later ones are ACKed and BYEd (settleBranches, RFC 3261 §13.2.2.4)
 				if err := leg.confirm(res); err != nil {
 					c.log.Warn("ack_failed", "error", err)
 				}
@@ -268,20 +268,22 @@ func (c *b2bCall) callerInvite() (*sdp.Session, bool) {
 	return aOffer, true
 }
 
-// readBranch forwards one branch's responses until its final one.
+// readBranch forwards one branch's responses until its final one. Once
+// ctx ends (the call is settled) a 2xx is ACKed and BYEd here instead
+// (RFC 3261 §13.2.2.4); settleBranches takes those already forwarded.
 func readBranch(ctx context.Context, leg *uacLeg, out chan<- branchEvent) {
 	tx := leg.tx
 	for {
 		select {
 		case res := <-tx.Responses():
+			if ctx.Err() != nil {
+				settleLate(branchEvent{leg: leg, res: res})
+				return
+			}
 			select {
 			case out <- branchEvent{leg: leg, res: res}:
 			case <-ctx.Done():
-				if res.IsSuccess() {
-					// Won after the call was settled: ACK and BYE it (§13.2.2.4).
-					leg.confirm(res)
-					leg.bye()
-				}
+				settleLate(branchEvent{leg: leg, res: res})
 				return
 			}
 			if !res.IsProvisional() {
@@ -295,6 +297,39 @@ func readBranch(ctx context.Context, leg *uacLeg, out chan<- branchEvent) {
 			return
 		}
 	}
+}
+
+// settleLate ACKs and hangs up a branch that answered after the call was
+// settled (RFC 3261 §13.2.2.4); other responses need nothing.
+func settleLate(ev branchEvent) {
+	if ev.res != nil && ev.res.IsSuccess() {
+		ev.leg.confirm(ev.res)
+		ev.leg.bye()
+	}
+}
+
+// branchGrace is how long settleBranches watches events after the cancel:
+// a reader already past its ctx check may still forward one response.
+const branchGrace = time.Second
+
+// settleBranches ends the branch readers of events (cancel) and settles
+// what they forwarded that nobody will read any more: a 2xx sitting in
+// the buffer would otherwise never be ACKed, and the phone would hang up
+// after 32 s of retransmitting it.
+func settleBranches(cancel context.CancelFunc, events <-chan branchEvent) {
+	cancel()
+	go func() {
+		grace := time.NewTimer(branchGrace)
+		defer grace.Stop()
+		for {
+			select {
+			case ev := <-events:
+				settleLate(ev)
+			case <-grace.C:
+				return
+			}
+		}
+	}()
 }
 
 // earlyMedia anchors 183 Session Progress media and relays it to the caller.

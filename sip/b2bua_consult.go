@@ -29,7 +29,7 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 	bindings := c.s.registrar.Table().Lookup(number)
 	if err != nil || len(bindings) == 0 {
 		c.log.Info("consult_target_unavailable", "target", number)
-		c.publishTransfer(transferAttended, c.callee.Number, number, "failed", 480, "")
+		c.publishTransfer(transferAttended, c.callee.Number, number, call.TransferFailed, 480, "")
 		c.unswap()
 		return call.CauseUnknown, call.SideUnknown, false
 	}
@@ -47,8 +47,8 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 	toB := c.playTo(m.bSess, m.bCodecs, prompt.ToneRingback)
 
 	bctx, cancelBranches := context.WithCancel(ctx)
-	defer cancelBranches()
 	events := make(chan branchEvent, 16)
+	defer settleBranches(cancelBranches, events)
 	live := c.ringBranches(bctx, party, bindings, tm, events)
 	cancelAll := func(except *uacLeg) { cancelBranchesExcept(live, except) }
 	ring := time.NewTimer(c.s.b2b.RingTimeout)
@@ -75,7 +75,7 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 		toB()
 		tm.sess.Close()
 		c.stopHoldMusic(false)
-		c.publishTransfer(transferAttended, transferorNum, number, "failed", code, "")
+		c.publishTransfer(transferAttended, transferorNum, number, call.TransferFailed, code, "")
 		c.unswap()
 		if err := c.startRelay(); err != nil {
 			c.log.Warn("relay_restart_failed", "error", err)
@@ -118,6 +118,11 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 				delete(live, l)
 			case ev.res.IsProvisional():
 				continue
+			case ev.res.IsSuccess() && target != nil:
+				// Another phone of the target answered too (crossing our
+				// CANCEL): ACK and BYE it (RFC 3261 §13.2.2.4).
+				delete(live, l)
+				go settleLate(ev)
 			case ev.res.IsSuccess():
 				delete(live, l)
 				if err := l.confirm(ev.res); err != nil {

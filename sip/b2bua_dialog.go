@@ -147,6 +147,23 @@ func other(s legSide) legSide {
 	return sideCaller
 }
 
+// answerRefresh answers a re-INVITE that only refreshes the session — no
+// SDP (it asks for our offer), or the SDP its sender last sent (RFC 4028,
+// RFC 3264 §8) — with the SDP we last sent, unchanged, and reports whether
+// it did; nothing is passed on to the other leg.
+func (c *b2bCall) answerRefresh(r dialogRequest) bool {
+	if body := r.req.Body(); len(body) > 0 {
+		offer, err := sdp.Parse(body)
+		prev := c.remoteFor(r.from)
+		if err != nil || prev == nil || sdp.Compare(prev, offer).Any() {
+			return false
+		}
+		c.dialogOf(r.from).refreshTarget(r.req.Contact())
+	}
+	c.respondSDP(r, c.localFor(r.from))
+	return true
+}
+
 // reinvite handles a re-INVITE from one leg (RFC 3261 §14.2): hold, resume
 // or a new address is offered on to the other leg with our own SDP (its o=
 // version incremented, RFC 3264 §8), and the answer goes back to the sender.
@@ -154,23 +171,15 @@ func (c *b2bCall) reinvite(r dialogRequest) {
 	from, to := r.from, other(r.from)
 	// The other leg may take a while: tell the sender we are on it (RFC 3261 §13.3.1.1).
 	r.tx.Respond(gosip.NewResponseFromRequest(r.req, 100, "Trying", nil))
-	body := r.req.Body()
-	if len(body) == 0 {
-		// An offerless re-INVITE asks for our offer: the SDP we last sent, unchanged.
-		c.respondSDP(r, c.localFor(from))
+	if c.answerRefresh(r) {
 		return
 	}
-	offer, err := sdp.Parse(body)
+	offer, err := sdp.Parse(r.req.Body())
 	if err != nil || offer.Audio() == nil {
 		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 488, "Not Acceptable Here", nil))
 		return
 	}
 	c.dialogOf(from).refreshTarget(r.req.Contact())
-	if prev := c.remoteFor(from); prev != nil && !sdp.Compare(prev, offer).Any() {
-		// A session refresh (RFC 4028) or a repeat: nothing to pass on.
-		c.respondSDP(r, c.localFor(from))
-		return
-	}
 	om := offer.Audio()
 	dir := offer.EffectiveDirection(om)
 

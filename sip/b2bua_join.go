@@ -236,7 +236,7 @@ func (c *b2bCall) pickupAnswer(j joinReq, aOffer *sdp.Session) (call.Cause, call
 	}
 	c.markAnswered()
 	c.route += " -> pickup by " + j.party.Number
-	c.publishTransfer(transferPickup, j.party.Number, ringingExt, "completed", 0, j.from)
+	c.publishTransfer(transferPickup, j.party.Number, ringingExt, call.TransferCompleted, 0, j.from)
 	c.log.Info("picked_up", "by", j.party.Number, "ringing", ringingExt)
 	return call.CauseUnknown, call.SideUnknown, nil
 }
@@ -263,7 +263,7 @@ func (c *b2bCall) retrieveJoin(j joinReq, leg *AppLeg) error {
 	c.media.bSess.SetTimeout(c.s.b2b.RTPTimeout)
 	c.unhold(sideCaller)
 	c.route += " -> retrieved by " + j.party.Number
-	c.publishTransfer(transferRetrieve, j.party.Number, c.callee.Number, "completed", 0, j.from)
+	c.publishTransfer(transferRetrieve, j.party.Number, c.callee.Number, call.TransferCompleted, 0, j.from)
 	c.log.Info("retrieved", "by", j.party.Number)
 	return nil
 }

@@ -136,7 +136,7 @@ func (c *b2bCall) blindTransfer(sub *referSub, target, kind string) (call.Cause,
 func (c *b2bCall) transferToApp(sub *referSub, app Application, target, kind string) (call.Cause, call.Side, bool) {
 	sub.notify(200, "OK")
 	transferor := c.callee
-	c.publishTransfer(kind, transferor.Number, target, "completed", 0, "")
+	c.publishTransfer(kind, transferor.Number, target, call.TransferCompleted, 0, "")
 	old := c.peerOf(sideCallee) // the transferor
 	if old != nil {
 		sub.byeAfter(old)
@@ -261,7 +261,8 @@ func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindi
 		transferor = nil
 	}
 	ctx, cancelBranches := context.WithCancel(context.Background())
-	defer cancelBranches()
+	events := make(chan branchEvent, 16)
+	defer settleBranches(cancelBranches, events)
 	var dst netip.Addr
 	if out != nil {
 		for _, at := range out.Attempts {
@@ -281,7 +282,6 @@ func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindi
 		c.log.Error("media_unavailable", "error", err)
 		return c.transferFailed(sub, kind, party.Number, 503, transferorUp)
 	}
-	events := make(chan branchEvent, 16)
 	var live map[*uacLeg]bool
 	next := 0           // the next trunk attempt (outside numbers)
 	progressed := false // a trunk attempt rang: no failover any more
@@ -496,9 +496,8 @@ func (c *b2bCall) answerWhileTransferring(r dialogRequest, refreshable bool) {
 	case refreshable && r.req.Method == gosip.UPDATE:
 		c.refreshed(r.from, c.s.now())
 		c.update(r)
-	case refreshable && r.req.Method == gosip.INVITE && c.isRefresh(r):
+	case refreshable && r.req.Method == gosip.INVITE && c.answerRefresh(r):
 		c.refreshed(r.from, c.s.now())
-		c.respondSDP(r, c.localFor(r.from))
 	case r.req.Method == gosip.INVITE, r.req.Method == gosip.REFER:
 		r.tx.Respond(gosip.NewResponseFromRequest(r.req, 491, "Request Pending", nil))
 	case r.req.Method == gosip.OPTIONS, r.req.Method == gosip.INFO, r.req.Method == gosip.UPDATE, r.req.Method == gosip.NOTIFY:
@@ -508,18 +507,6 @@ func (c *b2bCall) answerWhileTransferring(r dialogRequest, refreshable bool) {
 		res.AppendHeader(gosip.NewHeader("Allow", allowedMethods))
 		r.tx.Respond(res)
 	}
-}
-
-// isRefresh reports whether a re-INVITE only refreshes the session: no
-// SDP, or the SDP its sender last sent (RFC 4028; RFC 3264 §8).
-func (c *b2bCall) isRefresh(r dialogRequest) bool {
-	body := r.req.Body()
-	if len(body) == 0 {
-		return true
-	}
-	offer, err := sdp.Parse(body)
-	prev := c.remoteFor(r.from)
-	return err == nil && prev != nil && !sdp.Compare(prev, offer).Any()
 }
 
 // byeTransferParties hangs up the transferee and, if still there, the
@@ -594,7 +581,7 @@ func (c *b2bCall) completeTransfer(sub *referSub, kind string, transferor peer, 
 	c.reportEnd(call.CauseTransferred, call.SideCallee)
 	c.live.Store(&liveParties{caller: c.caller.Number, callee: c.callee.Number})
 	c.route += " -> transfer " + party.Number
-	c.publishTransfer(kind, transferorNum, party.Number, "completed", 0, replaced)
+	c.publishTransfer(kind, transferorNum, party.Number, call.TransferCompleted, 0, replaced)
 	c.log.Info("transferred", "kind", kind, "transferor", transferorNum, "transferee", c.caller.Number, "target", party.Number)
 }
 
@@ -606,7 +593,7 @@ func (c *b2bCall) completeTransfer(sub *referSub, kind string, transferor peer, 
 // ends.
 func (c *b2bCall) transferFailed(sub *referSub, kind, target string, code int, transferorUp bool) (call.Cause, call.Side, bool) {
 	sub.notify(code, reasonFor(code))
-	c.publishTransfer(kind, c.callee.Number, target, "failed", code, "")
+	c.publishTransfer(kind, c.callee.Number, target, call.TransferFailed, code, "")
 	c.log.Info("transfer_failed", "kind", kind, "target", target, "status", code, "transferor_present", transferorUp)
 	if transferorUp {
 		c.listenSide(sideCallee)

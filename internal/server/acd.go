@@ -285,7 +285,7 @@ func (a *acdService) endOwnCall(ctx context.Context, agent acd.AgentID, id call.
 // the call was transferred to is busy with it (queue contacts included:
 // the engine's contact ended with the transferring agent).
 func (a *acdService) transferred(ctx context.Context, e call.Event) {
-	if e.Data[call.DataTransferResult] != "completed" {
+	if e.Data[call.DataTransferResult] != call.TransferCompleted {
 		return
 	}
 	a.mu.Lock()
