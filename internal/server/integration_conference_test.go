@@ -107,9 +107,19 @@ func TestConferenceThreeParties(t *testing.T) {
 	// PIN (SIP INFO digits, each answered when switchd has it) does not
 	// let it in; the right one, typed ahead, does, and it is heard again.
 	room := func() []string {
-		cs.api("GET", "/api/v1/conferences", nil, &confs)
+		t.Helper()
+		var now struct {
+			Conferences []struct {
+				Participants []struct {
+					Caller string `json:"caller"`
+				} `json:"participants"`
+			} `json:"conferences"`
+		}
+		if code := cs.api("GET", "/api/v1/conferences", nil, &now); code != 200 || len(now.Conferences) != 1 {
+			t.Fatalf("GET /api/v1/conferences: %d %+v, want 200 and the one room", code, now)
+		}
 		var who []string
-		for _, p := range confs.Conferences[0].Participants {
+		for _, p := range now.Conferences[0].Participants {
 			who = append(who, p.Caller)
 		}
 		return who
@@ -148,4 +158,5 @@ func TestConferenceThreeParties(t *testing.T) {
 	calls[2] = back
 	time.Sleep(500 * time.Millisecond) // the "not correct" prompt is over, the mix flows
 	hears(0, map[float64]bool{toneB: true, toneC: true})
+	hears(2, map[float64]bool{toneA: true, toneB: true})
 }

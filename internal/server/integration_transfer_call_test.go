@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchd/switchd/internal/config"
 	"github.com/switchd/switchd/internal/server"
+	"github.com/switchd/switchd/media/audio"
 	"github.com/switchd/switchd/sip/siptest"
 	"github.com/switchd/switchd/web"
 )
@@ -314,7 +315,17 @@ func TestPickupNothingRinging(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dial *8: %v", err)
 	}
+	// The default region's congestion tone: on half the time (250 ms on,
+	// 250 ms off), so it scores about a quarter of a steady tone's level.
+	tones, _ := audio.Tones("")
+	hz := tones.Congestion.Freqs[0]
+	lv, err := c.ToneLevels(ctx, time.Second, hz, toneB)
+	if err != nil || lv[0] < siptest.ToneDetected/4 || lv[1] > siptest.ToneAbsent {
+		t.Fatalf("*8 with nothing ringing: levels %v at %v Hz (congestion) and %v Hz (%v), want ≥ %v and ≤ %v",
+			lv, hz, toneB, err, siptest.ToneDetected/4, siptest.ToneAbsent)
+	}
 	waitEnded(t, "*8 with nothing ringing", c, 10*time.Second)
+	cs.waitIdle(5 * time.Second)
 }
 
 // parkCall: 1001 calls 1002, 1002 transfers 1001 to park slot 701
@@ -332,8 +343,9 @@ func parkCall(t *testing.T, ctx context.Context, cs *callServer, a, b *siptest.P
 	return ca
 }
 
-// waitParked waits until GET /api/v1/parked lists a call of caller in slot.
-func (cs *callServer) waitParked(t *testing.T, slot, caller string) {
+// waitParked waits until GET /api/v1/parked lists a call of caller in
+// slot, and returns it.
+func (cs *callServer) waitParked(t *testing.T, slot, caller string) web.ParkedCall {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -345,7 +357,7 @@ func (cs *callServer) waitParked(t *testing.T, slot, caller string) {
 		}
 		for _, p := range out.Parked {
 			if p.Slot == slot && p.Caller == caller && p.ParkedBy == ext1002 {
-				return
+				return p
 			}
 		}
 		if time.Now().After(deadline) {
@@ -386,14 +398,13 @@ func TestParkTimeoutRingsParker(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	ca := parkCall(t, ctx, cs, a, b)
-	cs.waitParked(t, "701", ext1001)
-	parked := time.Now()
+	parked := cs.waitParked(t, "701", ext1001).Since // switchd's clock: when the park began
 	back := answerNextCall(ctx, b, siptest.AnswerOptions{})
 	cb := <-back
 	if cb.err != nil {
 		t.Fatalf("1002 is rung back after the park timeout: %v", cb.err)
 	}
-	if waited := time.Since(parked); waited < 900*time.Millisecond {
+	if waited := time.Since(parked); waited < time.Second {
 		t.Fatalf("1002 rung back %v after the park, want after the 1 s park timeout", waited)
 	}
 	assertPair(t, ctx, "rung back", ca, toneA, cb.call, toneB)

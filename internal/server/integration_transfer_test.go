@@ -118,16 +118,24 @@ func (c *quCaller) echoesNow() int {
 	return c.echoes
 }
 
-// xfTransfers returns the call's stored call_transferred events.
+// xfToldStatus is the status line of the last NOTIFY (sipfrag) a1's phone
+// received: what switchd told the transferor about the transfer.
+func xfToldStatus(t *testing.T, agent *sipptest.Result) string {
+	t.Helper()
+	notifies := scUnique(scRequests(agent.Received(), "NOTIFY"))
+	if len(notifies) == 0 {
+		t.Fatalf("a1's phone got no NOTIFY:\n%s", agent.Summary())
+	}
+	_, body, _ := strings.Cut(notifies[len(notifies)-1].Text, "\n\n")
+	line, _, _ := strings.Cut(body, "\n")
+	return strings.TrimSpace(line)
+}
+
+// xfTransfers waits (events are stored in batches) until the call has a
+// stored call_transferred event, and returns them all.
 func (ts *testServer) xfTransfers(t *testing.T, callID string) []quEvent {
 	t.Helper()
-	var out []quEvent
-	for _, e := range ts.quEvents(t, "call_id="+callID) {
-		if e.Type == "call_transferred" {
-			out = append(out, e)
-		}
-	}
-	return out
+	return ts.quWaitEvents(t, "call_id="+callID, "call_transferred", 1, 10*time.Second)
 }
 
 // xfReferCall gives agent a1 (2001) a phone running the REFER scenario
@@ -183,11 +191,15 @@ func TestTransferBlindBusyReturnsToTransferor(t *testing.T) {
 	busy := ts.xfPhone(t, "sippcall/uas_busy.xml", "3002", 0, nil)
 	c, id, agent := ts.xfReferCall(t, "transfer/agent_refer_fail.xml", "3002", didGold)
 	requireSuccess(t, busy.Wait(), 1)
-	waitFor(t, 10*time.Second, "the failed transfer in the trace", func() bool { return len(ts.xfTransfers(t, id)) > 0 })
+	ts.xfTransfers(t, id) // the failed transfer is in the trace
 	before := c.echoesNow()
 	c.waitEchoes(t, before+25, 5*time.Second) // back through a1's phone (the only one left)
-	requireSuccess(t, agent.Wait(), 1)        // a1 hangs up 4 s after the failure
+	ar := agent.Wait()
+	requireSuccess(t, ar, 1) // a1 hangs up 4 s after the failure
 	requireSuccess(t, c.proc.Wait(), 1)
+	if got := xfToldStatus(t, ar); !strings.HasPrefix(got, "SIP/2.0 486 ") {
+		t.Fatalf("a1 was told %q, want SIP/2.0 486", got)
+	}
 
 	xs := ts.xfTransfers(t, id)
 	if len(xs) != 1 || xs[0].Data["transfer_result"] != "failed" || xs[0].Data["transfer_status"] != "486" ||
@@ -279,6 +291,7 @@ func TestTransferOutsideFailover(t *testing.T) {
 	requireSuccess(t, agent.Wait(), 1)
 	before := c.echoesNow()
 	c.waitEchoes(t, before+25, 10*time.Second) // through carrier B
+	ts.xfTransfers(t, id)
 	// Carrier A was tried first: the transfer completed no sooner than a1's
 	// talk (1.5 s, then the REFER) plus A's invite_timeout (2 s).
 	var answered, done time.Time
@@ -307,11 +320,15 @@ func TestTransferOutsideNumberRefused(t *testing.T) {
 		t.Fatalf("PATCH 2001 class internal: %d", code)
 	}
 	c, id, agent := ts.xfReferCall(t, "transfer/agent_refer_fail.xml", "02155551234", didGold)
-	waitFor(t, 10*time.Second, "the failed transfer in the trace", func() bool { return len(ts.xfTransfers(t, id)) > 0 })
+	ts.xfTransfers(t, id) // the failed transfer is in the trace
 	before := c.echoesNow()
 	c.waitEchoes(t, before+25, 5*time.Second) // still through a1's phone
-	requireSuccess(t, agent.Wait(), 1)
+	ar := agent.Wait()
+	requireSuccess(t, ar, 1)
 	requireSuccess(t, c.proc.Wait(), 1)
+	if got := xfToldStatus(t, ar); !strings.HasPrefix(got, "SIP/2.0 403 ") {
+		t.Fatalf("a1 was told %q, want SIP/2.0 403", got)
+	}
 	xs := ts.xfTransfers(t, id)
 	if len(xs) != 1 || xs[0].Data["transfer_result"] != "failed" || xs[0].Data["transfer_status"] != "403" {
 		t.Fatalf("transfers %+v, want one failed with 403", xs)
@@ -335,8 +352,11 @@ func TestTransferReferFromCarrierRefused(t *testing.T) {
 	requireSuccess(t, agent.Wait(), 1)
 	requireSuccess(t, c.proc.Wait(), 1) // the REFER got 403, then a1's BYE
 	id := ts.xfCallID(t)
-	if xs := ts.xfTransfers(t, id); len(xs) != 0 {
-		t.Fatalf("transfers %+v, want none", xs)
+	ts.quWaitEvents(t, "call_id="+id, "queue_completed", 1, 10*time.Second) // stored after any transfer would be
+	for _, e := range ts.quEvents(t, "call_id="+id) {
+		if e.Type == "call_transferred" {
+			t.Fatalf("transfer %+v, want none", e)
+		}
 	}
 }
 
