@@ -187,7 +187,7 @@ func (c *b2bCall) appLoop(leg *AppLeg, done <-chan AppResult) (call.Cause, call.
 				return call.CauseUnknown, call.SideUnknown, ""
 			}
 		case r := <-c.inbox:
-			if c.stale(r) {
+			if c.stale(&r) {
 				continue
 			}
 			if r.tx == nil {

@@ -98,6 +98,17 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 			go transferor.bye()
 		}
 	}
+	// fail ends a consultation the target refused or did not answer: back
+	// to the transferor, or, once the transferor left, see
+	// consultFailedAlone.
+	fail := func(code int) (call.Cause, call.Side, bool) {
+		if transferorUp {
+			return back(code)
+		}
+		cancelAll(nil)
+		stopA()
+		return c.consultFailedAlone(tm, number, code)
+	}
 	complete := func() (call.Cause, call.Side, bool) {
 		stopA()
 		stopConsult()
@@ -158,28 +169,15 @@ func (c *b2bCall) consultTransfer(number string) (call.Cause, call.Side, bool) {
 			default:
 				delete(live, l)
 				if len(live) == 0 && target == nil {
-					if !transferorUp {
-						stopA()
-						return c.consultFailedAlone(tm, number, int(ev.res.StatusCode))
-					}
-					return back(int(ev.res.StatusCode))
+					return fail(int(ev.res.StatusCode))
 				}
 			}
 			if len(live) == 0 && target == nil {
-				if !transferorUp {
-					stopA()
-					return c.consultFailedAlone(tm, number, 480)
-				}
-				return back(480)
+				return fail(480)
 			}
 		case <-ring.C:
 			if target == nil {
-				cancelAll(nil)
-				if !transferorUp {
-					stopA()
-					return c.consultFailedAlone(tm, number, 480)
-				}
-				return back(480)
+				return fail(480)
 			}
 		case cause := <-c.end:
 			hangUpAll()

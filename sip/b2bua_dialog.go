@@ -42,7 +42,7 @@ func (c *b2bCall) connected() (call.Cause, call.Side) {
 				return cause, call.SideSwitch
 			}
 		case r := <-c.inbox:
-			if c.stale(r) {
+			if c.stale(&r) {
 				continue
 			}
 			if r.tx == nil { // an ACK for a re-INVITE 2xx we sent

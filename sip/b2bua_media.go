@@ -323,10 +323,7 @@ func (c *b2bCall) startRelay() error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", errNotAcceptable, err)
 	}
-	if m.relay != nil {
-		m.relay.Stop()
-		m.relayCancel()
-	}
+	c.stopRelay()
 	r, err := media.NewRelay(m.aSess, m.bSess, plan)
 	if err != nil {
 		return err

@@ -73,13 +73,29 @@ func (c *b2bCall) setCallee(l *uacLeg) {
 	}
 }
 
-// stale answers a request from a leg that is no longer on its side of
-// this call — a transferor who was moved out, a leg given to another
-// call — and reports true: its BYE gets 200 (it is leaving anyway),
-// anything else 481 (RFC 3261 §12.2.2); its ACKs are dropped. A request
-// from the leg now on that side reports false.
-func (c *b2bCall) stale(r dialogRequest) bool {
-	if r.leg == nil || r.leg == c.peerOf(r.from) {
+// sideOf is the side leg p is on now (sideUnknown: none of this call's).
+// A request records its leg's side when it is queued; a transfer may
+// swap the sides before the request is read, so readers ask again.
+func (c *b2bCall) sideOf(p peer) legSide {
+	for _, s := range []legSide{sideCaller, sideCallee} {
+		if p != nil && c.legs[s] == p {
+			return s
+		}
+	}
+	return sideUnknown
+}
+
+// stale answers a request from a leg that is no longer on a side of this
+// call — a transferor who was moved out, a leg given to another call —
+// and reports true: its BYE gets 200 (it is leaving anyway), anything
+// else 481 (RFC 3261 §12.2.2); its ACKs are dropped. A request from a leg
+// of the call reports false, with r.from set to the leg's side now.
+func (c *b2bCall) stale(r *dialogRequest) bool {
+	if r.leg == nil {
+		return false
+	}
+	if s := c.sideOf(r.leg); s != sideUnknown {
+		r.from = s
 		return false
 	}
 	if r.tx == nil {

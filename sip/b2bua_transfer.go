@@ -492,6 +492,9 @@ func (c *b2bCall) ringTarget(sub *referSub, kind string, party call.Party, bindi
 // answered as usual; a re-INVITE that changes the session, or a REFER,
 // must wait (491, RFC 3261 §14.2); the rest is acknowledged.
 func (c *b2bCall) answerWhileTransferring(r dialogRequest, refreshable bool) {
+	if s := c.sideOf(r.leg); s != sideUnknown {
+		r.from = s // queued before a swap: the side it is on now
+	}
 	switch {
 	case refreshable && r.req.Method == gosip.UPDATE:
 		c.refreshed(r.from, c.s.now())
