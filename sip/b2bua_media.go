@@ -214,24 +214,34 @@ func (c *b2bCall) calleeOffer(aOffer *sdp.Session, dst netip.Addr) ([]byte, erro
 // calleeAnswered takes the callee's SDP answer (183 or 200) and points leg B's
 // session at it.
 func (c *b2bCall) calleeAnswered(body []byte, sipSrc netip.Addr) error {
+	ans, codecs, err := takeAnswer(c.media.bSess, body, sipSrc, "callee")
+	if err != nil {
+		return err
+	}
+	c.media.bRemote, c.media.bCodecs = ans, codecs
+	return nil
+}
+
+// takeAnswer points sess at the SDP answer body of a phone (who) whose
+// SIP comes from sipSrc: address, codecs, and whether it may be silent.
+func takeAnswer(sess *media.Session, body []byte, sipSrc netip.Addr, who string) (*sdp.Session, []media.Codec, error) {
 	ans, err := sdp.Parse(body)
 	if err != nil {
-		return fmt.Errorf("callee SDP: %w", err)
+		return nil, nil, fmt.Errorf("%s SDP: %w", who, err)
 	}
 	am := ans.Audio()
 	if am == nil {
-		return fmt.Errorf("%w: callee answered without audio", errNotAcceptable)
+		return nil, nil, fmt.Errorf("%w: %s answered without audio", errNotAcceptable, who)
 	}
 	addr, err := ans.RTPAddr(am)
 	if err != nil {
-		return fmt.Errorf("callee SDP: %w", err)
+		return nil, nil, fmt.Errorf("%s SDP: %w", who, err)
 	}
-	c.media.bRemote = ans
-	c.media.bCodecs = mediaCodecs(am.Codecs())
-	c.media.bSess.SetCodecs(c.media.bCodecs...)
-	c.media.bSess.SetRemote(addr, sipSrc)
-	c.media.bSess.SetOnHold(mayBeSilent(ans, am))
-	return nil
+	codecs := mediaCodecs(am.Codecs())
+	sess.SetCodecs(codecs...)
+	sess.SetRemote(addr, sipSrc)
+	sess.SetOnHold(mayBeSilent(ans, am))
+	return ans, codecs, nil
 }
 
 // mayBeSilent reports whether the phone that wrote m in s may send no RTP

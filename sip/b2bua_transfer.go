@@ -524,23 +524,11 @@ func (c *b2bCall) byeTransferParties(sub *referSub, transferor peer) {
 
 // answered takes the target's SDP answer; its SIP comes from src.
 func (tm *targetMedia) answered(body []byte, src netip.Addr) error {
-	ans, err := sdp.Parse(body)
+	ans, codecs, err := takeAnswer(tm.sess, body, src, "target")
 	if err != nil {
-		return fmt.Errorf("target SDP: %w", err)
+		return err
 	}
-	am := ans.Audio()
-	if am == nil {
-		return errNotAcceptable
-	}
-	addr, err := ans.RTPAddr(am)
-	if err != nil {
-		return fmt.Errorf("target SDP: %w", err)
-	}
-	tm.remote = ans
-	tm.sess.SetRemote(addr, src)
-	tm.codecs = mediaCodecs(am.Codecs())
-	tm.sess.SetCodecs(tm.codecs...)
-	tm.sess.SetOnHold(mayBeSilent(ans, am))
+	tm.remote, tm.codecs = ans, codecs
 	return nil
 }
 
