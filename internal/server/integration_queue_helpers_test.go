@@ -133,13 +133,19 @@ func quAgent(id, ext string, queues ...store.AgentQueue) store.Agent {
 // -d talk.
 func (ts *testServer) quStartPhone(t *testing.T, scen, ext string, calls int, talk time.Duration) *sipptest.Process {
 	t.Helper()
+	return ts.quStartPhoneKeys(t, scen, ext, calls, talk, nil)
+}
+
+// quStartPhoneKeys is quStartPhone with the scenario's keys.
+func (ts *testServer) quStartPhoneKeys(t *testing.T, scen, ext string, calls int, talk time.Duration, keys map[string]string) *sipptest.Process {
+	t.Helper()
 	port := sipptest.FreePort(t, "127.0.0.1")
 	reg := ts.sippRegister("register.xml", ext, quAgentPW, ext, "3600")
 	reg.LocalPort = port
 	requireSuccess(t, sipptest.Run(t, reg), 1)
 	mp := sipptest.FreeMediaPort(t, "127.0.0.1")
 	p := sipptest.Start(t, sipptest.Options{
-		Scenario: scen, Remote: ts.udpAddr, LocalPort: port, Calls: calls, Timeout: 60 * time.Second,
+		Scenario: scen, Remote: ts.udpAddr, LocalPort: port, Calls: calls, Timeout: 60 * time.Second, Keys: keys,
 		Args: []string{"-mi", "127.0.0.1", "-mp", strconv.Itoa(mp), "-rtp_echo", "-d", strconv.Itoa(int(talk.Milliseconds()))},
 	})
 	p.WaitListening("127.0.0.1", port, 5*time.Second)

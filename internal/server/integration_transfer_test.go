@@ -84,18 +84,7 @@ func xfServerCarriers(t *testing.T) (*testServer, trCarrier, trCarrier) {
 // phone for one call with keys, media echoed, -d talk.
 func (ts *testServer) xfPhone(t *testing.T, scen, ext string, talk time.Duration, keys map[string]string) *sipptest.Process {
 	t.Helper()
-	port := sipptest.FreePort(t, "127.0.0.1")
-	reg := ts.sippRegister("register.xml", ext, quAgentPW, ext, "3600")
-	reg.LocalPort = port
-	requireSuccess(t, sipptest.Run(t, reg), 1)
-	mp := sipptest.FreeMediaPort(t, "127.0.0.1")
-	p := sipptest.Start(t, sipptest.Options{
-		Scenario: filepath.Join("testdata", scen), Remote: ts.udpAddr, LocalPort: port, Calls: 1, Timeout: 60 * time.Second,
-		Keys: keys,
-		Args: []string{"-mi", "127.0.0.1", "-mp", strconv.Itoa(mp), "-rtp_echo", "-d", strconv.Itoa(int(talk.Milliseconds()))},
-	})
-	p.WaitListening("127.0.0.1", port, 5*time.Second)
-	return p
+	return ts.quStartPhoneKeys(t, filepath.Join("testdata", scen), ext, 1, talk, keys)
 }
 
 // waitFor polls cond every 20 ms and fails the test if it is still false
