@@ -25,11 +25,17 @@ const (
 	pw1003  = "secret-1003"
 )
 
+// mohHz is the music on hold of the transfer tests: a 900 Hz WAV.
+const mohHz = 900.0
+
 // threePhones starts a call server with 1001, 1002 and 1003 registered
-// (tones A, B, C) and a context for the test's 40 s.
+// (tones A, B, C), music on hold a mohHz tone, and a context for the
+// test's 40 s.
 func threePhones(t *testing.T) (cs *callServer, a, b, c *siptest.Phone, ctx context.Context) {
 	t.Helper()
-	cs = startCallServer(t)
+	moh := t.TempDir()
+	appToneWAV(t, moh, 44100, mohHz, mohHz)
+	cs = startCallServer(t, func(c *server.Config) { c.Prompts.MOHDir = moh })
 	cs.addExtension(ext1003, pw1003)
 	a, b, c = cs.phone(ext1001, pw1001, toneA), cs.phone(ext1002, pw1002, toneB), cs.phone(ext1003, pw1003, toneC)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
@@ -373,7 +379,10 @@ func TestParkRetrieve(t *testing.T) {
 	t.Parallel()
 	cs, a, b, c, ctx := threePhones(t)
 	ca := parkCall(t, ctx, cs, a, b)
-	cs.waitParked(t, "701", ext1001) // parked, music on hold: listed by the API
+	cs.waitParked(t, "701", ext1001) // parked: listed by the API
+	if lv, err := ca.ToneLevels(ctx, time.Second, mohHz, toneB); err != nil || lv[0] < siptest.ToneDetected || lv[1] > siptest.ToneAbsent {
+		t.Fatalf("parked 1001 hears the music at %.3f and 1002 at %.3f (%v), want only the music", lv[0], lv[1], err)
+	}
 	retriever, err := c.Dial(ctx, "701", siptest.DialOptions{})
 	if err != nil {
 		t.Fatalf("1003 dials 701: %v", err)
@@ -453,9 +462,10 @@ func TestTransferAttendedCode(t *testing.T) {
 		t.Fatalf("1003 answers the consultation: %v", cc.err)
 	}
 	assertPair(t, ctx, "consultation", cb.call, toneB, cc.call, toneC)
-	lv, err := ca.ToneLevels(ctx, time.Second, toneB, toneC)
-	if err != nil || lv[0] > siptest.ToneAbsent || lv[1] > siptest.ToneAbsent {
-		t.Fatalf("1001 during the consultation hears 1002 at %.3f and 1003 at %.3f (%v), want neither", lv[0], lv[1], err)
+	lv, err := ca.ToneLevels(ctx, time.Second, toneB, toneC, mohHz)
+	if err != nil || lv[0] > siptest.ToneAbsent || lv[1] > siptest.ToneAbsent || lv[2] < siptest.ToneDetected {
+		t.Fatalf("1001 during the consultation hears 1002 at %.3f, 1003 at %.3f and the music at %.3f (%v), want only the music",
+			lv[0], lv[1], lv[2], err)
 	}
 	if err := cb.call.Hangup(ctx); err != nil {
 		t.Fatalf("1002 hangs up: %v", err)
